@@ -1,0 +1,60 @@
+"""Shared fixtures: paths to the shipped samples and the real-data cases, and a network guard."""
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples"
+REALDATA = REPO.parent / "shared" / "realdata"
+
+
+def realdata_cases() -> list[Path]:
+    """Real-data case folders (DEV-01 …); empty when ../shared/realdata is absent."""
+    if not REALDATA.is_dir():
+        return []
+    return sorted(p for p in REALDATA.iterdir() if (p / "label.yaml").is_file())
+
+
+def case_artifacts(case: Path) -> list[Path]:
+    """The artifact files of a case folder: everything but its label."""
+    return sorted(
+        p for p in case.iterdir() if p.is_file() and p.name not in {"label.yaml", "expected.yaml"}
+    )
+
+
+requires_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata absent")
+
+
+def _is_loopback(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    return isinstance(host, str) and (
+        host.startswith("127.") or host in {"localhost", "::1"} or host.startswith("/")
+    )
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Fail any connection to a non-loopback address; yields the list of attempts."""
+    attempts: list[Any] = []
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        if self.family == socket.AF_UNIX or _is_loopback(address):
+            return real_connect(self, address)
+        attempts.append(address)
+        raise OSError(f"network blocked in tests: {address!r}")
+
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if _is_loopback(host) or host is None:
+            return real_getaddrinfo(host, *args, **kwargs)
+        attempts.append(host)
+        raise socket.gaierror(f"name resolution blocked in tests: {host!r}")
+
+    real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    yield attempts

@@ -1,0 +1,259 @@
+"""JSON documents and JSON Lines: shapes, locators, fields per fields.md, hostile input."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES, case_artifacts, realdata_cases, requires_realdata
+from triage.errors import InputError
+from triage.ingest.base import ArtifactSource
+from triage.ingest.jsondoc import JsonLoader, find_too_deep
+from triage.ingest.limits import Limits
+from triage.ingest.registry import load_artifact, loader_for
+from triage.models import Record
+
+
+def _load(data: bytes | str, limits: Limits | None = None) -> tuple[str, list[Record], int]:
+    raw = data.encode() if isinstance(data, str) else data
+    loaded = JsonLoader().load(
+        ArtifactSource(artifact_id="A1", path="t.json", data=raw), limits or Limits()
+    )
+    return loaded.format, loaded.records, loaded.records_lost
+
+
+def _pointer_get(document: object, locator: str) -> object:
+    assert locator.startswith("json:")
+    node = document
+    for part in [p for p in locator.removeprefix("json:").split("/")[1:]]:
+        key = part.replace("~1", "/").replace("~0", "~")
+        node = node[int(key)] if isinstance(node, list) else node[key]  # type: ignore[index]
+    return node
+
+
+def _case_file(case_name: str, file_name: str) -> Path:
+    case = next((c for c in realdata_cases() if c.name == case_name), None)
+    path = case / file_name if case else None
+    if path is None or not path.is_file():
+        pytest.skip(f"{case_name}/{file_name} absent")
+    return path
+
+
+def test_found_by_either_format_name() -> None:
+    assert isinstance(loader_for("json"), JsonLoader)
+    assert isinstance(loader_for("jsonl"), JsonLoader)
+
+
+def test_sniff_on_first_character() -> None:
+    loader = JsonLoader()
+    assert loader.sniff(b"", '  \n {"a": 1}')
+    assert loader.sniff(b"", "[1]")
+    assert not loader.sniff(b"", "a,b\n1,2")
+
+
+def test_defender_incident_alerts_and_evidence_resolve_by_pointer() -> None:
+    path = SAMPLES / "S02-mde-word-encoded-powershell" / "incident.json"
+    document = json.loads(path.read_text())
+    form, records, _ = _load(path.read_bytes())
+    assert form == "json"
+    alerts = [r for r in records if r.source == "alert"]
+    evidence = [r for r in records if r.source == "alert.evidence"]
+    assert len(alerts) == len(document["alerts"])
+    assert len(evidence) == sum(len(a["evidence"]) for a in document["alerts"])
+    for record in alerts + evidence:
+        assert json.loads(record.raw) == _pointer_get(document, record.locator)
+    assert alerts[0].locator == "json:/alerts/0"
+    assert alerts[0].fields["title"] == document["alerts"][0]["title"]
+    assert "evidence.0.sha256" not in alerts[0].fields
+    assert evidence[0].locator == "json:/alerts/0/evidence/0"
+    assert alerts[0].timestamp is not None
+
+
+def test_cloudtrail_document_records_flattened() -> None:
+    doc = {
+        "Records": [
+            {
+                "eventTime": "2024-03-01T10:00:00Z",
+                "eventSource": "s3.amazonaws.com",
+                "eventName": "GetObject",
+                "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/x"},
+                "resources": [{"ARN": "arn:aws:s3:::bucket/key"}],
+            }
+        ]
+    }
+    _, records, _ = _load(json.dumps(doc))
+    (record,) = records
+    assert record.source == "aws.cloudtrail"
+    assert record.locator == "json:/Records/0"
+    assert record.fields["userIdentity.arn"] == "arn:aws:iam::1:user/x"
+    assert record.fields["resources.0.ARN"] == "arn:aws:s3:::bucket/key"
+    assert record.timestamp is not None and record.timestamp.isoformat().startswith("2024-03-01")
+
+
+def test_graph_value_array_and_generic_array() -> None:
+    graph = {"value": [{"id": "a1", "title": "Bad", "severity": "high", "evidence": [{"ip": 1}]}]}
+    _, records, _ = _load(json.dumps(graph))
+    assert [(r.locator, r.source) for r in records] == [
+        ("json:/value/0", "alert"),
+        ("json:/value/0/evidence/0", "alert.evidence"),
+    ]
+    _, records, _ = _load('[{"a": {"b": 1}}, {"a": 2}]')
+    assert [(r.locator, r.source, r.fields) for r in records] == [
+        ("json:/0", "json", {"a.b": 1}),
+        ("json:/1", "json", {"a": 2}),
+    ]
+
+
+def test_single_generic_object_is_one_record_at_the_root() -> None:
+    _, records, _ = _load('{"host": "web01", "tags": ["x", "y"]}')
+    (record,) = records
+    assert record.locator == "json:"
+    assert record.fields == {"host": "web01", "tags.0": "x", "tags.1": "y"}
+
+
+def test_truncated_json_names_line_and_column() -> None:
+    with pytest.raises(InputError, match=r"line 3 column \d+") as caught:
+        _load('{\n  "a": 1,\n  "b": [1, 2')
+    assert caught.value.exit_code == 3
+
+
+def test_hostile_nesting_is_an_input_error_not_a_recursion_error() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(InputError, match="nested deeper than 64 levels"):
+        _load(deep)
+
+
+def test_hostile_json_through_the_registry() -> None:
+    deep = ('{"a":' * 100_000).encode()
+    with pytest.raises(InputError, match="nested deeper"):
+        load_artifact(ArtifactSource(artifact_id="A1", path="x", data=deep), Limits())
+    lines = b'{"n": 1}\n{"n": \xff\n{"n": 3}\n'
+    loaded = load_artifact(ArtifactSource(artifact_id="A1", path="x", data=lines), Limits())
+    assert (loaded.format, len(loaded.records), loaded.records_lost) == ("jsonl", 2, 1)
+
+
+def test_depth_scan_ignores_brackets_inside_strings() -> None:
+    text = json.dumps({"a": "[[[[{{{{" * 50, "b": ["]"]})
+    assert find_too_deep(text, 2) is None
+    assert find_too_deep('[[["x"]]]', 2) == 2
+
+
+def test_one_bad_json_line_is_skipped_and_counted() -> None:
+    lines = ['{"n": 1}', '{"n": 2', '{"n": 3}']
+    form, records, lost = _load("\n".join(lines) + "\n")
+    assert form == "jsonl"
+    assert [r.locator for r in records] == ["line:1", "line:3"]
+    assert [r.raw for r in records] == [lines[0], lines[2]]
+    assert lost == 1
+    loaded = JsonLoader().load(
+        ArtifactSource(artifact_id="A1", path="x", data="\n".join(lines).encode()), Limits()
+    )
+    assert "line 2" in loaded.notes[0]
+
+
+def test_broken_first_line_does_not_hide_json_lines() -> None:
+    form, records, lost = _load('{"n": \n{"n": 2}\n{"n": 3}\n{"n": 4}\n')
+    assert (form, len(records), lost) == ("jsonl", 3, 1)
+
+
+def test_deep_line_in_json_lines_is_skipped() -> None:
+    text = '{"n": 1}\n' + "[" * 100_000 + "\n" + '{"n": 3}\n'
+    _, records, lost = _load(text)
+    assert [r.locator for r in records] == ["line:1", "line:3"]
+    assert lost == 1
+
+
+def test_json_lines_with_no_parsable_line_fails() -> None:
+    with pytest.raises(InputError):
+        _load('{"a": \n{"b": \n')
+
+
+def test_invalid_utf8_is_replaced_not_fatal() -> None:
+    _, records, _ = _load(b'{"user": "caf\xe9"}\n{"user": "b"}\n')
+    assert records[0].fields["user"] == "caf\ufffd"
+
+
+def test_windows_event_row_gets_standard_names() -> None:
+    row = {
+        "EventID": "4625",
+        "Channel": "Security",
+        "SourceName": "Microsoft-Windows-Security-Auditing",
+        "Hostname": "WS1",
+        "TargetUserName": "bob",
+        "TimeCreated": "2020-10-18 07:50:06.220",
+    }
+    _, records, _ = _load(json.dumps(row) + "\n" + json.dumps(row))
+    fields = records[0].fields
+    assert records[0].source == "Security"
+    assert fields["EventID"] == 4625
+    assert fields["Provider"] == "Microsoft-Windows-Security-Auditing"
+    assert fields["Computer"] == "WS1"
+    assert fields["TargetUserName"] == "bob"
+
+
+@requires_realdata
+@pytest.mark.parametrize("case_name", ["DEV-07", "DEV-08", "DEV-09"])
+def test_realdata_json_lines_one_record_per_line(case_name: str) -> None:
+    path = _case_file(case_name, "artifact.json")
+    lines = path.read_text().splitlines()
+    loaded = load_artifact(
+        ArtifactSource(artifact_id="A1", path=str(path), data=path.read_bytes()), Limits()
+    )
+    assert loaded.format == "jsonl"
+    assert len(loaded.records) == sum(1 for line in lines if line.strip())
+    for record in loaded.records:
+        number = int(record.locator.removeprefix("line:"))
+        assert record.raw == lines[number - 1]
+        assert record.timestamp is not None
+
+
+@requires_realdata
+def test_mordor_events_are_windows_events() -> None:
+    _, records, _ = _load(_case_file("DEV-08", "artifact.json").read_bytes())
+    sysmon = [r for r in records if r.source == "Microsoft-Windows-Sysmon/Operational"]
+    assert sysmon and all(isinstance(r.fields["EventID"], int) for r in sysmon)
+    assert all(r.fields.get("Provider") and r.fields.get("Computer") for r in records)
+
+
+@requires_realdata
+def test_cloudtrail_lines() -> None:
+    _, records, _ = _load(_case_file("DEV-09", "artifact.json").read_bytes())
+    assert {r.source for r in records} == {"aws.cloudtrail"}
+    assert all(r.fields.get("eventName") and r.fields.get("userIdentity.type") for r in records)
+
+
+@requires_realdata
+def test_sentinel_syslog_rows_carry_sysmon_for_linux_fields() -> None:
+    _, records, lost = _load(_case_file("DEV-12", "syslog_sysmon_for_linux.json").read_bytes())
+    assert lost == 0 and {r.source for r in records} == {"Syslog"}
+    assert all(r.fields.get("Channel") == "Linux-Sysmon/Operational" for r in records)
+    process_creation = [r for r in records if r.fields.get("EventID") == 1]
+    assert process_creation
+    assert all(r.fields.get("Image") and r.fields.get("CommandLine") for r in process_creation)
+
+
+@requires_realdata
+def test_sentinel_syslog_rows_carry_auoms_pairs() -> None:
+    _, records, _ = _load(_case_file("DEV-12", "syslog_auoms_auditd.json").read_bytes())
+    assert all(r.fields.get("type") == "AUOMS_EXECVE" and r.fields.get("exe") for r in records)
+    with_cmdline = [r for r in records if r.fields.get("cmdline")]
+    assert with_cmdline
+    for record in with_cmdline:
+        assert f'cmdline="{record.fields["cmdline"]}"' in str(record.fields["SyslogMessage"])
+
+
+@requires_realdata
+def test_vmconnection_table_rows() -> None:
+    path = _case_file("DEV-12", "vminsights_vmconnection.json")
+    _, records, _ = _load(path.read_bytes())
+    assert {r.source for r in records} == {"VMConnection"}
+    assert all(r.fields.get("DestinationIp") for r in records)
+
+
+@requires_realdata
+def test_every_realdata_json_file_loads() -> None:
+    for case in realdata_cases():
+        for path in case_artifacts(case):
+            if path.read_bytes().lstrip()[:1] in (b"{", b"["):
+                _, records, lost = _load(path.read_bytes())
+                assert records and lost == 0, path

@@ -1,0 +1,97 @@
+"""Zeek TSV logs: header-driven fields, typed values, line locators, sniffing by content."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REALDATA, requires_realdata
+from triage.ingest.base import ArtifactSource, decode_text
+from triage.ingest.limits import Limits
+from triage.ingest.registry import load_artifact
+from triage.ingest.zeek import ZeekLoader
+
+ZEEK_CASE = REALDATA / "DEV-11"
+
+INLINE = (
+    "#separator \\x09\n"
+    "#path\tdns\n"
+    "#unset_field\t-\n"
+    "#empty_field\t(empty)\n"
+    "#fields\tts\tid.orig_h\tid.resp_p\tquery\tanswers\n"
+    "#types\ttime\taddr\tport\tstring\tvector[string]\n"
+    "1692146028.5\t10.0.0.5\t53\tevil.example\t(empty)\n"
+    "1692146029.0\t10.0.0.6\t53\t-\t1.2.3.4\n"
+    "a line that is not zeek\n"
+)
+
+
+def _load(data: bytes, path: str = "x.log") -> list:  # type: ignore[type-arg]
+    source = ArtifactSource(artifact_id="A1", path=path, data=data)
+    return ZeekLoader().load(source, Limits()).records
+
+
+def test_inline_fields_are_named_and_typed_by_the_header() -> None:
+    records = _load(INLINE.encode())
+    assert [r.locator for r in records] == ["line:7", "line:8", "line:9"]
+    first, second, odd = records
+    assert first.source == "zeek.dns"
+    assert first.fields["id.orig_h"] == "10.0.0.5"
+    assert first.fields["id.resp_p"] == 53  # a port is a whole number
+    assert first.fields["answers"] is None  # "(empty)"
+    assert second.fields["query"] is None  # "-"
+    assert first.fields["ts"] == "1692146028.5"
+    assert first.timestamp is not None and first.timestamp.year == 2023
+    assert odd.fields == {}
+    assert odd.raw == "a line that is not zeek"
+
+
+def test_sniff_needs_the_zeek_header() -> None:
+    loader = ZeekLoader()
+    assert loader.sniff(INLINE.encode(), INLINE)
+    w3c = "#Software: IIS\n#Fields: date time c-ip\n2024-01-01 00:00:00 1.2.3.4\n"
+    assert not loader.sniff(w3c.encode(), w3c)
+    json_text = '{"ts": 1, "id.orig_h": "1.2.3.4"}\n'
+    assert not loader.sniff(json_text.encode(), json_text)
+
+
+def _label_lines(name: str) -> int:
+    label = yaml.safe_load((ZEEK_CASE / "label.yaml").read_text())
+    return next(a["lines"] for a in label["artifacts"] if a["file"] == name)
+
+
+@requires_realdata
+@pytest.mark.parametrize(
+    "name", ["conn.log", "dns.log", "files.log", "http.log", "weird.log", "packet_filter.log"]
+)
+def test_real_zeek_logs_give_one_record_per_data_line(name: str) -> None:
+    path = ZEEK_CASE / name
+    lines = decode_text(path.read_bytes()).splitlines()
+    assert len(lines) == _label_lines(name)
+    data_lines = [n for n, line in enumerate(lines, 1) if line.strip() and not line.startswith("#")]
+    records = _load(path.read_bytes())
+    assert [r.locator for r in records] == [f"line:{n}" for n in data_lines]
+    assert all(r.source == f"zeek.{path.stem}" for r in records)
+    assert all(r.raw == lines[int(r.locator[5:]) - 1] for r in records)
+    assert all(r.fields and r.timestamp is not None for r in records)
+
+
+@requires_realdata
+def test_real_conn_log_has_connection_fields() -> None:
+    records = _load((ZEEK_CASE / "conn.log").read_bytes())
+    addresses = {r.fields["id.resp_h"] for r in records}
+    assert "10.0.5.13" in addresses
+    assert all(isinstance(r.fields["id.resp_p"], int) for r in records)
+    assert all(isinstance(r.fields["id.orig_h"], str) for r in records)
+
+
+@requires_realdata
+def test_zeek_saved_as_txt_is_still_sniffed_as_zeek(tmp_path: Path) -> None:
+    data = (ZEEK_CASE / "http.log").read_bytes()
+    renamed = tmp_path / "notes.txt"
+    renamed.write_bytes(data)
+    loaded = load_artifact(
+        ArtifactSource(artifact_id="A1", path=str(renamed), data=renamed.read_bytes()), Limits()
+    )
+    assert loaded.format == "zeek"
+    assert loaded.records[0].source == "zeek.http"

@@ -1,0 +1,109 @@
+"""The CLI end to end: exit codes, one-line errors, stdin, output files, start-up cost."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import SAMPLES
+from triage.cli import main
+from triage.models import TriageReport
+
+PHISH = SAMPLES / "S01-phish-credential-harvest"
+
+
+@pytest.fixture(autouse=True)
+def triage_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIAGE_HOME", str(tmp_path_factory.getbasetemp() / "triage-home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-config"))
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_does_not_import_heavy_modules() -> None:
+    probe = (
+        "import sys\n"
+        "from triage.cli import main\n"
+        "code = main(['--help'])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'langchain', 'langchain_core', 'langchain_openai', 'chromadb', 'onnxruntime', 'evtx'})\n"
+        "print(heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("[]"), done.stdout
+
+
+def test_run_json_then_verify_and_render(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report_path = tmp_path / "report.json"
+    code, _, err = run_cli(["run", str(PHISH), "-o", str(report_path), "--quiet"], capsys)
+    assert code == 0, err
+    data = json.loads(report_path.read_text())
+    jsonschema.validate(data, TriageReport.model_json_schema())
+    assert data["artifacts"][0]["format"] == "eml"
+    code, out, _ = run_cli(["verify", str(report_path)], capsys)
+    assert code == 0 and out.startswith("OK"), out
+    code, out, _ = run_cli(["render", str(report_path), "-f", "md"], capsys)
+    assert code == 0 and out.startswith("# ")
+
+
+def test_verify_fails_on_a_tampered_quote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report_path = tmp_path / "report.json"
+    assert run_cli(["run", str(PHISH), "-o", str(report_path), "-q"], capsys)[0] == 0
+    data = json.loads(report_path.read_text())
+    cited = next(e for e in data["evidence"] if e["artifact_id"])
+    cited["quote"] = "this text is not in the artifact"
+    report_path.write_text(json.dumps(data))
+    code, out, _ = run_cli(["verify", str(report_path)], capsys)
+    assert code == 1
+    assert f"MISMATCH {cited['id']}" in out
+
+
+def test_stdin_is_an_artifact(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eml = next(PHISH.glob("*.eml"))
+    done = subprocess.run(
+        [sys.executable, "-m", "triage", "run", "-", "-f", "json"],
+        input=eml.read_bytes(),
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["artifacts"][0]["path"] == "<stdin>"
+    assert b"\x1b[" not in done.stdout  # no colour when not a terminal
+
+
+def test_fail_on_sets_exit_code_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        ["run", str(PHISH), "-f", "json", "-q", "--fail-on", "severity>=informational"], capsys
+    )
+    assert code == 1
+    assert json.loads(out)["verdict"]  # the report is still produced
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run"], 2),
+        (["run", "x", "--fail-on", "nonsense"], 2),
+        (["run", "x", "--format", "pdf"], 2),
+        (["run", "/no/such/file"], 3),
+        (["run", str(PHISH), "--engine", "agent"], 4),
+    ],
+)
+def test_exit_codes(args: list[str], expected: int, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(args, capsys)
+    assert code == expected, err
+    assert "Traceback" not in err

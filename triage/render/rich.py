@@ -1,0 +1,101 @@
+"""Terminal rendering with Rich. Artifact content is passed as plain Text, never as markup."""
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from triage.models import TriageReport
+
+SEVERITY_STYLE = {
+    "informational": "dim",
+    "low": "green",
+    "medium": "yellow",
+    "high": "bold red",
+    "critical": "bold white on red",
+}
+MAX_ROWS = 25
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", expand=True, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _ids(ids: tuple[str, ...]) -> Text:
+    return Text(", ".join(ids), style="cyan")
+
+
+def render_rich(report: TriageReport) -> RenderableType:
+    v = report.verdict
+    headline = Text.assemble(
+        (v.classification.replace("_", " ").upper(), "bold"),
+        "  ",
+        (v.severity.upper(), SEVERITY_STYLE[v.severity]),
+        f"  confidence {v.confidence:.2f}",
+        ("  needs human" if v.needs_human else "", "bold yellow"),
+    )
+    parts: list[RenderableType] = [
+        Panel(
+            Group(headline, Text(report.summary), Text(v.rationale, style="dim")),
+            title=Text(report.incident.title),
+            subtitle=f"{report.incident.id} · {report.run.engine} · {report.report_id}",
+        )
+    ]
+    if report.findings:
+        table = _table("Findings", "id", "statement", "evidence")
+        for f in report.findings[:MAX_ROWS]:
+            table.add_row(f.id, Text(f.statement), _ids(f.evidence_ids))
+        parts.append(table)
+    if report.techniques:
+        table = _table("ATT&CK", "technique", "name", "tactic", "evidence")
+        for t in report.techniques:
+            table.add_row(t.id, t.name, t.tactic, _ids(t.evidence_ids))
+        parts.append(table)
+    if report.timeline:
+        table = _table("Timeline (UTC)", "time", "event", "evidence")
+        for entry in report.timeline[:MAX_ROWS]:
+            table.add_row(
+                entry.time.strftime("%Y-%m-%d %H:%M:%S"),
+                Text(entry.description),
+                _ids(entry.evidence_ids),
+            )
+        parts.append(table)
+    if report.actions:
+        table = _table("Recommended actions", "priority", "action", "playbook")
+        for a in report.actions:
+            table.add_row(a.priority, Text(a.text), a.playbook_ref or "")
+        parts.append(table)
+    if report.observables:
+        table = _table("Observables (defanged)", "type", "value", "enrichment")
+        for o in report.observables[:MAX_ROWS]:
+            notes = "; ".join(
+                f"{e.provider}: {e.verdict or e.status}" for e in o.enrichments if e.summary
+            )
+            table.add_row(o.type, Text(o.defanged), Text(notes))
+        if len(report.observables) > MAX_ROWS:
+            table.caption = f"{len(report.observables) - MAX_ROWS} more in -f json / -f md"
+        parts.append(table)
+    table = _table("Artifacts", "id", "path", "format", "records", "sha256")
+    for artifact in report.artifacts:
+        lost = f" ({artifact.records_lost} lost)" if artifact.records_lost else ""
+        table.add_row(
+            artifact.id,
+            Text(artifact.path),
+            artifact.format,
+            f"{artifact.records}{lost}",
+            artifact.sha256[:16] + "…",
+        )
+    parts.append(table)
+    table = _table("Evidence", "id", "source", "quote")
+    for e in report.evidence[:MAX_ROWS]:
+        source = f"{e.artifact_id} {e.locator}" if e.artifact_id else e.provider or e.playbook_ref
+        table.add_row(e.id, Text(source or ""), Text(e.quote[:200]))
+    if len(report.evidence) > MAX_ROWS:
+        table.caption = f"{len(report.evidence) - MAX_ROWS} more in -f json / -f md"
+    parts.append(table)
+    for note in report.guardrails.notes:
+        parts.append(Text(f"note: {note}", style="dim"))
+    return Group(*parts)

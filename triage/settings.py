@@ -1,0 +1,144 @@
+"""Configuration: CLI flag > environment (TRIAGE_*, OPENAI_*) > triage.toml > defaults."""
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from triage.errors import ConfigError
+from triage.ingest.limits import Limits
+
+Engine = Literal["auto", "rules", "agent"]
+ENGINES: tuple[Engine, ...] = ("auto", "rules", "agent")
+CONFIG_NAME = "triage.toml"
+
+
+def _user_dir(env: Mapping[str, str], xdg: str, fallback: str) -> Path:
+    base = env.get(xdg) or str(Path.home() / fallback)
+    return Path(base) / "triage"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    engine: Engine = "auto"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    offline: bool = False
+    home: Path = field(default_factory=lambda: _user_dir(os.environ, "XDG_CACHE_HOME", ".cache"))
+    chroma_url: str | None = None
+    playbook_dirs: tuple[Path, ...] = ()
+    rules_dirs: tuple[Path, ...] = ()
+    intel_dir: Path | None = None
+    protected_brands: tuple[str, ...] = ()
+    vt_api_key: str | None = field(default=None, repr=False)
+    abuseipdb_api_key: str | None = field(default=None, repr=False)
+    timeout_s: float = 120.0
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def resolved_engine(self) -> Literal["rules", "agent"]:
+        if self.engine == "auto":
+            return "agent" if self.model else "rules"
+        return self.engine
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        """Apply CLI flags; a None flag means 'not given' and keeps the lower layer."""
+        given = {k: v for k, v in overrides.items() if v is not None and v != ()}
+        limits = {k: given.pop(k) for k in list(given) if k in Limits.__dataclass_fields__}
+        settings = replace(self, **given)
+        return replace(settings, limits=replace(settings.limits, **limits)) if limits else settings
+
+
+def _paths(value: object, *, key: str, base: Path) -> tuple[Path, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"{key} must be a path or a list of paths")
+    return tuple((base / str(i)).expanduser() for i in items)
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", source=str(path)) from exc
+    section = data.get("triage", data)
+    if not isinstance(section, dict):
+        raise ConfigError("[triage] must be a table", source=str(path))
+    base = path.parent
+    values: dict[str, Any] = {}
+    simple = {"engine", "model", "base_url", "offline", "chroma_url", "timeout_s"}
+    for key, value in section.items():
+        if key in simple:
+            values[key] = value
+        elif key in {"playbook_dirs", "rules_dirs"}:
+            values[key] = _paths(value, key=key, base=base)
+        elif key in {"home", "intel_dir"}:
+            values[key] = _paths(value, key=key, base=base)[0]
+        elif key == "protected_brands":
+            values[key] = tuple(str(v) for v in value)
+        elif key == "max_file_mb":
+            values["max_file_bytes"] = int(value) * 1024 * 1024
+        elif key == "api_key":
+            raise ConfigError("put API keys in the environment, not in the config file")
+        else:
+            raise ConfigError(f"unknown setting {key!r}", source=str(path))
+    return values
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    direct = {
+        "TRIAGE_ENGINE": "engine",
+        "TRIAGE_MODEL": "model",
+        "OPENAI_BASE_URL": "base_url",
+        "OPENAI_API_KEY": "api_key",
+        "TRIAGE_CHROMA_URL": "chroma_url",
+        "TRIAGE_VT_API_KEY": "vt_api_key",
+        "TRIAGE_ABUSEIPDB_API_KEY": "abuseipdb_api_key",
+    }
+    for name, key in direct.items():
+        if env.get(name):
+            values[key] = env[name]
+    if env.get("TRIAGE_HOME"):
+        values["home"] = Path(env["TRIAGE_HOME"]).expanduser()
+    if env.get("TRIAGE_INTEL_DIR"):
+        values["intel_dir"] = Path(env["TRIAGE_INTEL_DIR"]).expanduser()
+    for name, key in (
+        ("TRIAGE_PLAYBOOKS_DIR", "playbook_dirs"),
+        ("TRIAGE_RULES_DIR", "rules_dirs"),
+    ):
+        if env.get(name):
+            values[key] = tuple(Path(p).expanduser() for p in env[name].split(os.pathsep) if p)
+    if env.get("TRIAGE_OFFLINE"):
+        values["offline"] = env["TRIAGE_OFFLINE"].lower() in {"1", "true", "yes"}
+    if env.get("TRIAGE_MAX_FILE_MB"):
+        try:
+            values["max_file_bytes"] = int(env["TRIAGE_MAX_FILE_MB"]) * 1024 * 1024
+        except ValueError as exc:
+            raise ConfigError("TRIAGE_MAX_FILE_MB must be a whole number") from exc
+    return values
+
+
+def config_files(env: Mapping[str, str], cwd: Path) -> list[Path]:
+    """Config files in increasing precedence: the user's, then the working folder's."""
+    candidates = [_user_dir(env, "XDG_CONFIG_HOME", ".config") / CONFIG_NAME, cwd / CONFIG_NAME]
+    return [p for p in candidates if p.is_file()]
+
+
+def load_settings(
+    *, env: Mapping[str, str] | None = None, cwd: Path | None = None, **flags: Any
+) -> Settings:
+    env = os.environ if env is None else env
+    layered: dict[str, Any] = {}
+    for path in config_files(env, cwd or Path.cwd()):
+        layered.update(_from_file(path))
+    layered.update(_from_env(env))
+    settings = Settings().with_overrides(**layered).with_overrides(**flags)
+    if settings.engine not in ENGINES:
+        raise ConfigError(f"unknown engine {settings.engine!r}; choose one of {', '.join(ENGINES)}")
+    if settings.limits.max_file_bytes <= 0:
+        raise ConfigError("the file size limit must be positive")
+    return settings

@@ -1,0 +1,113 @@
+"""Build a run's dependencies from Settings: the one place that knows the concrete classes."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from triage.analysts.base import TechniqueNamer
+from triage.knowledge import PlaybookSearch
+from triage.knowledge.config import KnowledgeConfig
+from triage.knowledge.playbook import Playbook
+from triage.models import ProviderHealth
+from triage.settings import Settings
+
+if TYPE_CHECKING:
+    from triage.enrich.attack import AttackCatalog
+    from triage.enrich.provider import EnrichmentConfig
+    from triage.pipeline import TriageDeps
+
+Progress = Callable[[str], None]
+
+
+def playbook_dirs(settings: Settings) -> tuple[Path, ...]:
+    """The shipped playbook library, then the team's own folders from the configuration."""
+    from triage.knowledge.lint import default_playbook_dirs
+
+    return tuple(dict.fromkeys((*default_playbook_dirs(environ={}), *settings.playbook_dirs)))
+
+
+def knowledge_config(settings: Settings) -> KnowledgeConfig:
+    return KnowledgeConfig(
+        home=settings.home, chroma_url=settings.chroma_url, playbook_dirs=playbook_dirs(settings)
+    )
+
+
+def enrichment_config(settings: Settings) -> "EnrichmentConfig":
+    from triage.enrich.provider import DEFAULT_BRANDS, EnrichmentConfig, Secret
+
+    return EnrichmentConfig(
+        offline=settings.offline,
+        intel_dir=settings.intel_dir,
+        protected_brands=settings.protected_brands or DEFAULT_BRANDS,
+        cache_dir=settings.home / "enrich-cache",
+        virustotal_key=Secret(settings.vt_api_key) if settings.vt_api_key else None,
+        abuseipdb_key=Secret(settings.abuseipdb_api_key) if settings.abuseipdb_api_key else None,
+    )
+
+
+def _technique_namer(catalog: "AttackCatalog") -> TechniqueNamer:
+    def name(technique_id: str) -> tuple[str, str] | None:
+        found = catalog.technique(technique_id)
+        if found is None:
+            return None
+        return catalog.display_name(technique_id) or found.name, ", ".join(found.tactics)
+
+    return name
+
+
+def open_playbooks(
+    settings: Settings,
+) -> tuple[PlaybookSearch | None, dict[str, Playbook], tuple[ProviderHealth, ...]]:
+    """The playbook search and library; a broken index degrades the run instead of failing it."""
+    from triage.knowledge.lint import PlaybookError, load_playbooks
+    from triage.knowledge.search import open_knowledge
+
+    config = knowledge_config(settings)
+    library = {p.id: p for p in load_playbooks(config.playbook_dirs)}
+    try:
+        search = open_knowledge(config)
+    except PlaybookError:
+        raise
+    except Exception as exc:  # Chroma or the embedding model failed: run without playbooks.
+        detail = f"{type(exc).__name__}: {str(exc)[:160]}"
+        return (
+            None,
+            library,
+            (ProviderHealth(provider="playbooks", status="unavailable", detail=detail),),
+        )
+    where = config.chroma_url or "embedded index"
+    health = ProviderHealth(
+        provider="playbooks", status="ok", detail=f"{len(library)} playbooks, {where}"
+    )
+    return search, library, (health,)
+
+
+def build_deps(settings: Settings, *, progress: Progress | None = None) -> "TriageDeps":
+    from triage.analysts.rules import RulesAnalyst
+    from triage.detect.alerts import CombinedDetector, VendorAlertDetector
+    from triage.detect.engine import SigmaDetector
+    from triage.enrich.attack import AttackCatalog
+    from triage.enrich.registry import build_service
+    from triage.enrich.windows_events import describe_event
+    from triage.pipeline import TriageDeps
+
+    if progress:
+        progress("loading detection rules, enrichment and playbooks")
+    sigma = SigmaDetector.from_rule_dirs(settings.rules_dirs)
+    detector = CombinedDetector(detectors=(sigma, VendorAlertDetector()))
+    skipped = sigma.stats.skipped
+    notes = (f"{len(skipped)} Sigma rule(s) skipped as unsupported",) if skipped else ()
+    attack = AttackCatalog()
+    search, library, health = open_playbooks(settings)
+    return TriageDeps(
+        detector=detector,
+        enricher=build_service(enrichment_config(settings)),
+        analyst=RulesAnalyst(
+            name_technique=_technique_namer(attack), describe_event=describe_event
+        ),
+        playbooks=search,
+        library=library,
+        health=health,
+        notes=notes,
+        attack_version=attack.version,
+    )
