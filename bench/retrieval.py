@@ -20,7 +20,7 @@ import yaml
 from triage.knowledge.config import KnowledgeConfig
 from triage.knowledge.embedding import MiniLmEncoder
 from triage.knowledge.indexer import build_index
-from triage.knowledge.lint import default_playbook_dirs
+from triage.knowledge.lint import shipped_playbook_dir
 from triage.knowledge.search import HybridPlaybookSearch, SearchMode, open_knowledge
 
 HERE = Path(__file__).parent
@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="list queries missed at @3")
     args = parser.parse_args()
     queries = yaml.safe_load(args.queries.read_text())
-    sources = tuple(args.playbooks or default_playbook_dirs())
+    sources = tuple(args.playbooks or (shipped_playbook_dir(),))
 
     with tempfile.TemporaryDirectory(prefix="triage-bench-") as tmp:
         folders = []

@@ -58,3 +58,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
     yield attempts
+
+
+@pytest.fixture(scope="session")
+def triage_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One TRIAGE_HOME for the end-to-end tests: the playbook index is embedded once."""
+    return tmp_path_factory.mktemp("triage-home")

@@ -20,8 +20,8 @@ SAMPLE_CASES = sorted(p for p in SAMPLES.iterdir() if (p / "expected.yaml").is_f
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(home=tmp_path_factory.mktemp("home"), offline=True)
+def settings(triage_home: Path) -> Settings:
+    return Settings(home=triage_home, offline=True)
 
 
 @pytest.fixture(scope="module")

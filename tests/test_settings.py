@@ -48,3 +48,23 @@ def test_api_key_is_not_in_repr(tmp_path: Path) -> None:
     )
     assert settings.api_key == "sk-secret"
     assert "sk-secret" not in repr(settings)
+
+
+def test_team_playbook_folders_add_to_the_shipped_library(tmp_path: Path) -> None:
+    from triage.knowledge.lint import shipped_playbook_dir
+    from triage.wiring import playbook_dirs
+
+    team = tmp_path / "team"
+    env = {"XDG_CONFIG_HOME": str(tmp_path), "TRIAGE_PLAYBOOKS_DIR": str(team)}
+    assert playbook_dirs(load_settings(env=env, cwd=tmp_path)) == (shipped_playbook_dir(), team)
+    (tmp_path / "triage.toml").write_text("[triage]\nshipped_playbooks = false\n")
+    assert playbook_dirs(load_settings(env=env, cwd=tmp_path)) == (team,)
+
+
+def test_home_is_triage_home_else_the_user_cache_folder(tmp_path: Path) -> None:
+    def home(**env: str) -> Path:
+        return load_settings(env={"XDG_CONFIG_HOME": str(tmp_path), **env}, cwd=tmp_path).home
+
+    assert home(TRIAGE_HOME="/srv/t") == Path("/srv/t")
+    assert home(XDG_CACHE_HOME="/c") == Path("/c/triage")
+    assert home() == Path.home() / ".cache" / "triage"

@@ -164,4 +164,13 @@ def _observables(case: CaseFile, catalog: EvidenceCatalog) -> tuple[ReportObserv
                 enrichments=tuple(by_value.get((observable.type, observable.value), ())),
             )
         )
+    # Message-level results (e.g. email authentication) name a value no record field held.
+    listed = {(o.type, o.value) for o in case.observables}
+    rows += [
+        ReportObservable(
+            type=kind, value=value, defanged=defang(value, kind), enrichments=tuple(results)
+        )
+        for (kind, value), results in by_value.items()
+        if (kind, value) not in listed
+    ]
     return tuple(rows)

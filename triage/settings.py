@@ -28,8 +28,10 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     offline: bool = False
     home: Path = field(default_factory=lambda: _user_dir(os.environ, "XDG_CACHE_HOME", ".cache"))
+    """State: the playbook index and caches (TRIAGE_HOME, else the user cache folder)."""
     chroma_url: str | None = None
     playbook_dirs: tuple[Path, ...] = ()
+    shipped_playbooks: bool = True
     rules_dirs: tuple[Path, ...] = ()
     intel_dir: Path | None = None
     protected_brands: tuple[str, ...] = ()
@@ -70,6 +72,7 @@ def _from_file(path: Path) -> dict[str, Any]:
     base = path.parent
     values: dict[str, Any] = {}
     simple = {"engine", "model", "base_url", "offline", "chroma_url", "timeout_s"}
+    simple |= {"shipped_playbooks"}
     for key, value in section.items():
         if key in simple:
             values[key] = value
@@ -132,7 +135,7 @@ def load_settings(
     *, env: Mapping[str, str] | None = None, cwd: Path | None = None, **flags: Any
 ) -> Settings:
     env = os.environ if env is None else env
-    layered: dict[str, Any] = {}
+    layered: dict[str, Any] = {"home": _user_dir(env, "XDG_CACHE_HOME", ".cache")}
     for path in config_files(env, cwd or Path.cwd()):
         layered.update(_from_file(path))
     layered.update(_from_env(env))

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from triage.analysts.base import TechniqueNamer
 from triage.knowledge import PlaybookSearch
@@ -21,9 +21,10 @@ Progress = Callable[[str], None]
 
 def playbook_dirs(settings: Settings) -> tuple[Path, ...]:
     """The shipped playbook library, then the team's own folders from the configuration."""
-    from triage.knowledge.lint import default_playbook_dirs
+    from triage.knowledge.lint import shipped_playbook_dir
 
-    return tuple(dict.fromkeys((*default_playbook_dirs(environ={}), *settings.playbook_dirs)))
+    shipped = (shipped_playbook_dir(),) if settings.shipped_playbooks else ()
+    return tuple(dict.fromkeys((*shipped, *settings.playbook_dirs)))
 
 
 def knowledge_config(settings: Settings) -> KnowledgeConfig:
@@ -111,3 +112,31 @@ def build_deps(settings: Settings, *, progress: Progress | None = None) -> "Tria
         notes=notes,
         attack_version=attack.version,
     )
+
+
+class ToolInfo(NamedTuple):
+    name: str
+    kind: str
+    observable_types: tuple[str, ...]
+    status: str
+    description: str
+
+
+# The tools over the incident itself; they need no configuration, so they are always ready.
+INCIDENT_TOOLS = (
+    ToolInfo("list_detections", "detection", (), "ready", "the detections raised on the incident"),
+    ToolInfo("run_sigma_rule", "detection", (), "ready", "evaluate a Sigma rule over the records"),
+    ToolInfo("find_records", "detection", (), "ready", "records whose field holds a value"),
+    ToolInfo("playbook_search", "knowledge", (), "ready", "hybrid search of the playbook sections"),
+)
+
+
+def investigation_tools(settings: Settings) -> tuple[ToolInfo, ...]:
+    """Every tool an engine can call, with its readiness under these settings."""
+    from triage.enrich import list_tools
+
+    providers = tuple(
+        ToolInfo(t.name, t.kind, t.observable_types, t.status, t.description)
+        for t in list_tools(enrichment_config(settings))
+    )
+    return providers + INCIDENT_TOOLS

@@ -13,6 +13,8 @@ from triage.enrich import (
     list_tools,
 )
 from triage.errors import UsageError
+from triage.settings import load_settings
+from triage.wiring import enrichment_config
 
 
 @pytest.mark.parametrize(
@@ -73,10 +75,9 @@ def test_list_tools_reports_status_per_configuration(tmp_path: Path) -> None:
     assert missing["intel-pack"].status.startswith("intel folder missing")
 
 
-def test_config_from_env_wraps_keys() -> None:
-    config = EnrichmentConfig.from_env(
-        {"TRIAGE_VT_API_KEY": "secret-vt", "TRIAGE_OFFLINE": "1", "TRIAGE_INTEL_DIR": "/x"}
-    )
+def test_config_from_settings_wraps_keys(tmp_path: Path) -> None:
+    env = {"TRIAGE_VT_API_KEY": "secret-vt", "TRIAGE_OFFLINE": "1", "TRIAGE_INTEL_DIR": "/x"}
+    config = enrichment_config(load_settings(env=env, cwd=tmp_path))
     assert config.offline and config.intel_dir == Path("/x")
     assert config.virustotal_key is not None and config.virustotal_key.reveal() == "secret-vt"
     assert "secret-vt" not in repr(config)

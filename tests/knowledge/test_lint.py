@@ -1,6 +1,5 @@
 """The shipped playbook library lints clean, and broken playbooks give located errors."""
 
-import os
 import re
 import time
 from pathlib import Path
@@ -12,9 +11,9 @@ from triage.errors import ExitCode
 from triage.knowledge.lint import (
     MAX_PLAYBOOK_BYTES,
     PlaybookError,
-    default_playbook_dirs,
     lint_playbooks,
     load_playbooks,
+    shipped_playbook_dir,
 )
 from triage.knowledge.playbook import STEP_SECTIONS, Playbook, SectionName
 
@@ -145,12 +144,8 @@ def test_shipped_cross_references_name_real_playbooks(shipped: tuple[Playbook, .
             assert other in ids, f"{playbook.id} refers to unknown playbook {other!r}"
 
 
-def test_default_dirs_find_shipped_folder_and_honour_env(tmp_path: Path) -> None:
-    assert default_playbook_dirs(environ={}) == (SHIPPED,)
-    team = tmp_path / "team"
-    configured = f"{team}{os.pathsep}{SHIPPED}"
-    dirs = default_playbook_dirs(environ={"TRIAGE_PLAYBOOKS_DIR": configured})
-    assert dirs == (team, SHIPPED)
+def test_shipped_library_is_found() -> None:
+    assert shipped_playbook_dir() == SHIPPED
 
 
 # --- broken playbooks give located errors --------------------------------------------------

@@ -3,14 +3,8 @@ from pathlib import Path
 import pytest
 
 from triage.errors import ConfigError
-from triage.knowledge.config import KnowledgeConfig, default_triage_home
+from triage.knowledge.config import KnowledgeConfig
 from triage.knowledge.store import open_chroma, parse_chroma_url
-
-
-def test_triage_home_honours_env_then_xdg_then_home() -> None:
-    assert default_triage_home(environ={"TRIAGE_HOME": "/srv/t"}) == Path("/srv/t")
-    assert default_triage_home(environ={"XDG_CACHE_HOME": "/c"}) == Path("/c/triage")
-    assert default_triage_home(environ={}) == Path.home() / ".cache" / "triage"
 
 
 @pytest.mark.parametrize(

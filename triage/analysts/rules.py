@@ -30,6 +30,9 @@ LEVEL_WEIGHT: dict[Severity, float] = {
     "critical": 0.8,
 }
 VERDICT_WEIGHT = {"malicious": 0.6, "suspicious": 0.25}
+# Providers whose "benign" speaks for the incident as a whole (an authenticated message), not
+# just for one observable in it (a brand's own domain can appear in any phishing mail).
+VOUCHING_PROVIDERS = frozenset({"email-auth"})
 TRUE_POSITIVE_AT = 0.6
 SUSPICIOUS_AT = 0.3
 MAX_TIMELINE = 40
@@ -77,7 +80,11 @@ class RulesAnalyst:
                     evidence_ids=(catalog.cite_enrichment(result),),
                 )
             )
-        benign = [e for e in case.enrichments if e.status == "ok" and e.verdict == "benign"]
+        benign = [
+            e
+            for e in case.enrichments
+            if e.status == "ok" and e.verdict == "benign" and e.provider in VOUCHING_PROVIDERS
+        ]
         score = _belief(case.detections, flagged)
         verdict = _verdict(score, case.detections, flagged, benign)
         techniques = self._techniques(technique_evidence)

@@ -3,7 +3,9 @@ shorteners, IP-literal hosts and credential-harvest URL patterns."""
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -19,15 +21,33 @@ SHORTENERS = frozenset((
 ))
 # fmt: on
 # Official registrable domains of the default brands, so their own sites are not flagged.
+# Free-mail services a brand runs (gmail.com, outlook.com) are listed too: they are the
+# brand's domains, but anyone can send from them, which email detection accounts for.
 # fmt: off
-BRAND_DOMAINS = frozenset((
+_MICROSOFT = frozenset((
     "microsoft.com", "microsoftonline.com", "office.com", "office365.com", "live.com",
     "outlook.com", "sharepoint.com", "onedrive.com", "windows.net", "azure.com", "msn.com",
-    "bing.com", "google.com", "gmail.com", "googleapis.com", "gstatic.com", "youtube.com",
-    "apple.com", "icloud.com", "paypal.com", "paypalobjects.com", "amazon.com",
-    "amazonaws.com", "okta.com", "oktacdn.com", "docusign.com", "docusign.net",
+    "bing.com", "microsoft365.com", "hotmail.com", "skype.com", "xbox.com",
 ))
+BRAND_OWNED_DOMAINS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "microsoft": _MICROSOFT,
+    "office365": _MICROSOFT,
+    "outlook": _MICROSOFT,
+    "google": frozenset((
+        "google.com", "gmail.com", "googleapis.com", "gstatic.com", "youtube.com",
+        "googleusercontent.com", "google-analytics.com", "googlemail.com", "withgoogle.com",
+    )),
+    "apple": frozenset(("apple.com", "icloud.com", "me.com", "apple.news")),
+    "paypal": frozenset(("paypal.com", "paypalobjects.com", "paypal.me")),
+    "amazon": frozenset((
+        "amazon.com", "amazonaws.com", "amazon.co.uk", "amazon.de", "amazon.com.br",
+        "amazonses.com", "media-amazon.com", "ssl-images-amazon.com",
+    )),
+    "okta": frozenset(("okta.com", "oktacdn.com", "okta-emea.com", "oktapreview.com")),
+    "docusign": frozenset(("docusign.com", "docusign.net")),
+})
 # fmt: on
+BRAND_DOMAINS = frozenset(d for owned in BRAND_OWNED_DOMAINS.values() for d in owned)
 HARVEST_WORDS = re.compile(
     r"log-?in|sign-?in|verif|secure|account|update|password|passwd|auth|webscr|unlock|"
     r"confirm|wallet|billing|invoice|session|mfa",
@@ -164,7 +184,7 @@ class UrlProvider:
         if "@" in parts.netloc:
             score += 50
             reasons.append("'@' in the authority: the real host is after it")
-        literal = _ip_literal(host)
+        literal = ip_literal(host)
         if literal is not None:
             score += 40
             details["ip_literal"] = literal
@@ -206,7 +226,7 @@ class UrlProvider:
         return None
 
 
-def _ip_literal(host: str) -> str | None:
+def ip_literal(host: str) -> str | None:
     """The address when the host is an IP, including decimal/hex forms like 3232235777."""
     try:
         return str(ipaddress.ip_address(host.strip("[]")))

@@ -7,6 +7,7 @@ from email.utils import getaddresses, parseaddr
 
 from triage.enrich.provider import DEFAULT_BRANDS, Details, verdict_for
 from triage.models import EnrichmentResult, Record
+from triage.models.intel import EnrichmentVerdict
 
 PROVIDER = "email-auth"
 _AUTH_RESULT = re.compile(r"\b(spf|dkim|dmarc|arc|compauth)\s*=\s*([a-z]+)", re.IGNORECASE)
@@ -84,12 +85,22 @@ def analyse_email_headers(
             observable_type="email",
             value=sender or from_values[0][:200],
             status="ok",
-            verdict=verdict_for(score, malicious_at=75),
+            verdict=_verdict(score, results),
             score=score,
             summary="; ".join(reasons) if reasons else "sender authentication passed",
             details=details,
         ),
     )
+
+
+def _verdict(score: float, results: dict[str, str]) -> EnrichmentVerdict:
+    """Benign only for a message the receiving server authenticated with nothing amiss."""
+    authenticated = results.get("dmarc") == "pass" or (
+        results.get("spf") == "pass" and results.get("dkim") == "pass"
+    )
+    if score == 0 and authenticated:
+        return "benign"
+    return verdict_for(score, malicious_at=75)
 
 
 def _auth_results(headers: Sequence[Record]) -> dict[str, str]:

@@ -59,6 +59,80 @@ def edit_distance(a: str, b: str, *, limit: int = 2) -> int:
     return previous[-1]
 
 
+# Neighbouring keys (QWERTY) and look-alike letters: the substitutions a typo-squatter relies
+# on. Any other single-letter change (apple → apply, paypal → paypay) makes a different word.
+_KEY_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_LOOK_ALIKE = ("il", "uv", "gq", "ce", "mn", "oa")
+# Words squatters glue to a brand (micros0ft-online, paypalsecure); a brand inside any other
+# word is usually an ordinary name (outlookindia, pineapple, amazonia).
+SERVICE_WORDS = frozenset(
+    (
+        "login", "logon", "signin", "sign", "secure", "security", "verify", "verification",
+        "account", "accounts", "support", "online", "update", "auth", "mail", "webmail", "web",
+        "service", "services", "help", "helpdesk", "pay", "payment", "billing", "team", "portal",
+        "app", "id", "cloud", "office", "alert", "alerts", "center", "desk", "access", "password",
+        "recovery", "unlock", "review", "docs", "files", "share", "safe", "check", "confirm",
+        "notice", "invoice", "us", "my", "sso", "mfa", "user", "customer", "hq",
+    )
+)  # fmt: skip
+
+
+def _neighbours(ch: str) -> set[str]:
+    near: set[str] = set()
+    for row_index, row in enumerate(_KEY_ROWS):
+        col = row.find(ch)
+        if col < 0:
+            continue
+        for other_row in _KEY_ROWS[max(0, row_index - 1) : row_index + 2]:
+            near.update(other_row[max(0, col - 1) : col + 2])
+    for pair in _LOOK_ALIKE:
+        if ch in pair:
+            near.update(pair)
+    near.discard(ch)
+    return near
+
+
+def _is_one_typo(token: str, brand: str) -> bool:
+    """One slip of the keyboard or eye: a dropped, doubled, swapped or neighbouring letter."""
+    if token == brand or abs(len(token) - len(brand)) > 1:
+        return False
+    if len(token) == len(brand):
+        diffs = [i for i, (a, b) in enumerate(zip(token, brand, strict=True)) if a != b]
+        if len(diffs) == 1:
+            return token[diffs[0]] in _neighbours(brand[diffs[0]])
+        first, *rest = diffs
+        return (
+            rest == [first + 1]
+            and token[first] == brand[first + 1]
+            and (token[first + 1] == brand[first])
+        )
+    longer, shorter = (token, brand) if len(token) > len(brand) else (brand, token)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def is_typo_of(token: str, brand: str) -> bool:
+    """Whether `token` reads as a misspelling of `brand` (both already skeletons).
+
+    Brands under five letters collide with ordinary words at any distance, so only exact and
+    homoglyph matches count for them; 5–8 letters allow one slip; 9+ allow two edits as long as
+    the first or last letter, which readers anchor on, is kept.
+    """
+    if len(brand) < 5 or not token or token == brand:
+        return False
+    if len(brand) <= 8:
+        return _is_one_typo(token, brand)
+    anchored = token[0] == brand[0] or token[-1] == brand[-1]
+    return anchored and edit_distance(token, brand, limit=2) <= 2
+
+
+def _glued_to_service_word(token: str, brand: str) -> bool:
+    start = token.find(brand)
+    if start < 0 or len(brand) < 5:
+        return False
+    before, after = token[:start], token[start + len(brand) :]
+    return all(not part or part in SERVICE_WORDS for part in (before, after))
+
+
 @dataclass(frozen=True)
 class BrandMatch:
     brand: str
@@ -69,33 +143,38 @@ class BrandMatch:
 def match_brand(
     label: str, subdomain: str, *, brands: tuple[str, ...], is_brand_domain: bool
 ) -> BrandMatch | None:
-    """The strongest resemblance between a registrable label (unicode) and a protected brand."""
+    """The strongest resemblance between a registrable label (unicode) and a protected brand.
+
+    In order of strength: the label's letters fold to the brand (micros0ft, rnicrosoft, Cyrillic
+    homoglyphs), a one-slip misspelling (microsfot), the brand as a word of the name
+    (microsoft-login-verify, paypalsecure), the brand as a label in front of another domain
+    (login.microsoft.com.evil.net).
+    """
     if is_brand_domain:
         return None
-    tokens = [t for t in _SEPARATORS.split(label) if t]
-    joined = "".join(tokens)
-    candidates = [*tokens, joined] if len(tokens) > 1 else tokens
-    best: BrandMatch | None = None
+    tokens = [t for t in _SEPARATORS.split(label.lower()) if t]
+    candidates = [*tokens, "".join(tokens)] if len(tokens) > 1 else tokens
+    rank = {"homoglyph": 0, "typo": 1, "brand-in-name": 2, "brand-in-subdomain": 3}
+    found: list[BrandMatch] = []
     for brand in brands:
         brand_skeleton = skeleton(brand)
         for token in candidates:
-            if token == brand:
-                best = best or BrandMatch(brand, "brand-in-name", token)
-                continue
             token_skeleton = skeleton(token)
-            if token_skeleton == brand_skeleton:
-                return BrandMatch(brand, "homoglyph", token)
-            # Short brands (okta, apple) collide with real words at distance 2.
-            limit = 1 if len(brand) <= 5 else 2
-            if edit_distance(token_skeleton, brand_skeleton, limit=limit) <= limit:
-                best = BrandMatch(brand, "typo", token)
-            elif best is None and len(brand) >= 5 and brand in token:
-                best = BrandMatch(brand, "brand-in-name", token)
-        if best is None and subdomain:
+            disguised = token_skeleton != token
+            if token == brand or _glued_to_service_word(token, brand):
+                found.append(BrandMatch(brand, "brand-in-name", token))
+            elif disguised and (
+                token_skeleton == brand_skeleton
+                or _glued_to_service_word(token_skeleton, brand_skeleton)
+            ):
+                found.append(BrandMatch(brand, "homoglyph", token))
+            elif is_typo_of(token_skeleton, brand_skeleton):
+                found.append(BrandMatch(brand, "typo", token))
+        if subdomain:
             sub_tokens = set(_SEPARATORS.split(subdomain.lower()))
             if brand in sub_tokens or any(skeleton(t) == brand_skeleton for t in sub_tokens):
-                best = BrandMatch(brand, "brand-in-subdomain", subdomain)
-    return best
+                found.append(BrandMatch(brand, "brand-in-subdomain", subdomain))
+    return min(found, key=lambda m: rank[m.kind]) if found else None
 
 
 @dataclass(frozen=True)

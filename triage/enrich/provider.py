@@ -1,7 +1,5 @@
 """The provider contract, the enrichment configuration, and result constructors providers share."""
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -67,22 +65,6 @@ class EnrichmentConfig:
     backoff_s: float = 0.5
     max_retry_after_s: float = 5.0
     requests_per_minute: float = 4.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "EnrichmentConfig":
-        """Read TRIAGE_OFFLINE, TRIAGE_INTEL_DIR, TRIAGE_VT_API_KEY, TRIAGE_ABUSEIPDB_API_KEY."""
-        env = os.environ if environ is None else environ
-        vt = env.get("TRIAGE_VT_API_KEY", "").strip()
-        abuse = env.get("TRIAGE_ABUSEIPDB_API_KEY", "").strip()
-        intel = env.get("TRIAGE_INTEL_DIR", "").strip()
-        cache = env.get("TRIAGE_HOME", "").strip()
-        return cls(
-            offline=env.get("TRIAGE_OFFLINE", "").strip().lower() in {"1", "true", "yes"},
-            intel_dir=Path(intel) if intel else None,
-            cache_dir=Path(cache) / "enrich-cache" if cache else None,
-            virustotal_key=Secret(vt) if vt else None,
-            abuseipdb_key=Secret(abuse) if abuse else None,
-        )
 
 
 class Provider(Protocol):

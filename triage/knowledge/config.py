@@ -1,7 +1,5 @@
 """Where the playbook index lives: TRIAGE_HOME, an optional shared Chroma server, playbooks."""
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,14 +23,3 @@ class KnowledgeConfig:
     def lexical_path(self) -> Path:
         # The lexical index is always local, also when the vectors live on a shared server.
         return self.home / "playbooks-fts.sqlite3"
-
-
-def default_triage_home(*, environ: Mapping[str, str] | None = None) -> Path:
-    """TRIAGE_HOME when set, else the user cache folder ($XDG_CACHE_HOME or ~/.cache)/triage."""
-    env = os.environ if environ is None else environ
-    configured = env.get("TRIAGE_HOME", "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    cache = env.get("XDG_CACHE_HOME", "").strip()
-    base = Path(cache).expanduser() if cache else Path.home() / ".cache"
-    return base / "triage"

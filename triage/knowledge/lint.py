@@ -1,7 +1,7 @@
 """Validate playbook YAML files and load them, with every problem located to a file line."""
 
-import os
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, get_args
@@ -19,7 +19,6 @@ MAX_PLAYBOOK_BYTES = 1024 * 1024
 MAX_YAML_NODES = 20_000
 MAX_YAML_DEPTH = 32
 PLAYBOOK_SUFFIXES = (".yaml", ".yml")
-PLAYBOOKS_ENV = "TRIAGE_PLAYBOOKS_DIR"
 TECHNIQUE_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
 OBSERVABLE_TYPES: frozenset[str] = frozenset(get_args(ObservableType))
 
@@ -72,18 +71,17 @@ class PlaybookError(TriageError):
         self.errors = tuple(errors)
 
 
-def default_playbook_dirs(*, environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
-    """TRIAGE_PLAYBOOKS_DIR (os.pathsep-separated) when set, else the repo's shipped folder."""
-    env = os.environ if environ is None else environ
-    configured = env.get(PLAYBOOKS_ENV, "").strip()
-    if configured:
-        return tuple(Path(part).expanduser() for part in configured.split(os.pathsep) if part)
-    shipped = Path(__file__).resolve().parents[2] / "playbooks"
-    if shipped.is_dir():
-        return (shipped,)
+def shipped_playbook_dir() -> Path:
+    """The playbook library that ships with triage."""
+    # A source checkout or editable install has the library at the top of the repository;
+    # a wheel installs it under <prefix>/share/triage/playbooks.
+    in_checkout = Path(__file__).resolve().parents[2] / "playbooks"
+    for candidate in (in_checkout, Path(sys.prefix) / "share" / "triage" / "playbooks"):
+        if candidate.is_dir():
+            return candidate
     raise PlaybookError(
-        f"no playbook folder: {shipped} is absent (non-editable install?); "
-        f"set {PLAYBOOKS_ENV} to a folder of playbook YAML files"
+        f"the shipped playbook library is missing ({in_checkout}); reinstall triage or "
+        "set shipped_playbooks = false in triage.toml and configure playbook_dirs"
     )
 
 
