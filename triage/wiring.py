@@ -86,6 +86,7 @@ def open_playbooks(
 def build_deps(settings: Settings, *, progress: Progress | None = None) -> "TriageDeps":
     from triage.analysts.rules import RulesAnalyst
     from triage.detect.alerts import CombinedDetector, VendorAlertDetector
+    from triage.detect.email import EmailPhishingDetector
     from triage.detect.engine import SigmaDetector
     from triage.enrich.attack import AttackCatalog
     from triage.enrich.registry import build_service
@@ -95,14 +96,18 @@ def build_deps(settings: Settings, *, progress: Progress | None = None) -> "Tria
     if progress:
         progress("loading detection rules, enrichment and playbooks")
     sigma = SigmaDetector.from_rule_dirs(settings.rules_dirs)
-    detector = CombinedDetector(detectors=(sigma, VendorAlertDetector()))
+    enrichment = enrichment_config(settings)
+    phishing = EmailPhishingDetector(
+        brands=enrichment.protected_brands, trusted_domains=enrichment.trusted_domains
+    )
+    detector = CombinedDetector(detectors=(sigma, VendorAlertDetector(), phishing))
     skipped = sigma.stats.skipped
     notes = (f"{len(skipped)} Sigma rule(s) skipped as unsupported",) if skipped else ()
     attack = AttackCatalog()
     search, library, health = open_playbooks(settings)
     return TriageDeps(
         detector=detector,
-        enricher=build_service(enrichment_config(settings)),
+        enricher=build_service(enrichment),
         analyst=RulesAnalyst(
             name_technique=_technique_namer(attack), describe_event=describe_event
         ),

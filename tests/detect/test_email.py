@@ -164,6 +164,20 @@ def test_spoofed_brand_domain_failing_dmarc(tmp_path: Path) -> None:
     assert found["auth-failure-brand"].records[0].locator == "header:Authentication-Results#1"
 
 
+def test_common_word_brands_count_only_as_the_sender_name(tmp_path: Path) -> None:
+    prose = _by_rule(_detect(tmp_path, _message(
+        sender="orders@orchard-coop.example", subject="Apple harvest invoice",
+        body="Your invoice for the apple harvest is ready: https://portal.shop-host.example/inv",
+    )))  # fmt: skip
+    assert "brand-impersonation" not in prose
+    sender = _by_rule(_detect(tmp_path, _message(
+        sender='"Apple" <id-review@orchard-coop.example>', subject="Your account is locked",
+        body="Verify your password to unlock it: https://portal.shop-host.example/unlock",
+    )))  # fmt: skip
+    assert sender["brand-impersonation"].level == "high"
+    assert sender["brand-impersonation"].matched_fields["brand"] == "apple"
+
+
 # --- legitimate styles ------------------------------------------------------------------------
 
 
@@ -201,7 +215,7 @@ LEGITIMATE = {
         html='<a href="https://click.esp-mailer.example/c/123">www.fieldgear.example/summer</a>',
     ),
     "microsoft itself": _message(
-        sender='"Microsoft account team" <account-security-noreply@accountprotection.microsoft.com>',
+        sender='"Microsoft account team" <security-noreply@accountprotection.microsoft.com>',
         subject="Microsoft account security info was added",
         body="The following security info was recently added to your account. "
         "If this wasn't you, review it at https://account.live.com/proofs",

@@ -3,88 +3,33 @@ links, risky attachments), each a Detection citing the header and body records t
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr
-from urllib.parse import unquote, urlsplit
 
-from triage.enrich.domains import BRAND_OWNED_DOMAINS, DomainAnalysis, ip_literal
-from triage.enrich.email_auth import analyse_email_headers
+from triage.detect.email_lexicon import (
+    BRAND_NAMES,
+    COMMON_WORDS,
+    FREE_MAIL,
+)
+from triage.detect.email_signals import (
+    BARE_URL,
+    LINK_PATTERN,
+    MAX_LINKS,
+    MAX_SCAN_CHARS,
+    Finding,
+    Link,
+    Message,
+    attachment_findings,
+    auth_findings,
+    header_value,
+    impersonation_finding,
+    link_findings,
+    lure_finding,
+)
+from triage.enrich.domains import BRAND_OWNED_DOMAINS, DomainAnalysis
 from triage.enrich.lookalike import match_brand
 from triage.enrich.provider import DEFAULT_BRANDS, EnrichmentConfig
 from triage.models import Detection, Incident, Record, RecordRef
-from triage.models.base import Severity, severity_rank
-
-MAX_SCAN_CHARS = 20_000  # per body part: lures sit at the top, and text is attacker-sized
-MAX_LINKS = 200
-# fmt: off
-FREE_MAIL = frozenset((
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
-    "yahoo.com", "ymail.com", "aol.com", "icloud.com", "me.com", "proton.me", "protonmail.com",
-    "gmx.com", "gmx.net", "gmx.de", "web.de", "mail.com", "mail.ru", "yandex.ru", "yandex.com",
-    "zoho.com", "qq.com", "163.com", "uol.com.br", "bol.com.br", "tutanota.com", "hotmail.fr",
-    "yahoo.fr", "yahoo.es", "yahoo.com.br", "outlook.fr", "laposte.net", "orange.fr",
-))
-# Names people see in a message, mapped to the protected brand they claim to be.
-BRAND_NAMES: dict[str, tuple[str, ...]] = {
-    "microsoft": ("microsoft", "microsoft account", "microsoft 365", "azure"),
-    "office365": ("office 365", "office365", "onedrive", "sharepoint"),
-    "outlook": ("outlook",),
-    "google": ("google", "gmail", "google drive", "google workspace"),
-    "apple": ("apple", "apple id", "icloud", "itunes"),
-    "paypal": ("paypal",),
-    "amazon": ("amazon", "amazon prime", "aws"),
-    "okta": ("okta",),
-    "docusign": ("docusign",),
-}
-# Lure lexicon: (language, kind, pattern). "credential" lures ask for a login or account
-# action (phishing for information); "payment" and "urgency" push the reader to act.
-LURES: tuple[tuple[str, str, str], ...] = (
-    ("en", "credential", r"sign[- ]?in|log[- ]?in|password|verify|verification|suspend\w*|"
-     r"unusual (?:sign-in )?activity|locked|unlock|re-?activate|mailbox|security alert|"
-     r"confirm your|your account"),
-    ("en", "payment", r"invoice|payment|remittance|wire transfer|overdue|refund"),
-    ("en", "urgency", r"urgent\w*|immediately|within 24 hours|action required|final notice|"
-     r"expires?"),
-    ("pt", "credential", r"senha|verifi(?:que|car|cação)|sua conta|suspens[ao]|bloquead[ao]|"
-     r"atividade incomum|confirm(?:e|ar|ação)"),
-    ("pt", "payment", r"pagamento|fatura|boleto|remessa|comprovante|transferência"),
-    ("pt", "urgency", r"urgente|imediatamente|expira"),
-    ("es", "credential", r"contraseña|verifi(?:que|car|cación)|su cuenta|suspendid[ao]|"
-     r"actividad inusual|confirm(?:e|ar)"),
-    ("es", "payment", r"pago|factura|transferencia"),
-    ("es", "urgency", r"urgente|inmediatamente|caduca"),
-    ("fr", "credential", r"mot de passe|identifiant|vérifi\w+|votre compte|suspendu|"
-     r"activité inhabituelle|confirme[rz]"),
-    ("fr", "payment", r"paiement|facture|virement"),
-    ("fr", "urgency", r"urgent|immédiatement|expir\w+"),
-    ("de", "credential", r"passwort|kennwort|überprüf\w*|verifizier\w*|bestätig\w*|ihr konto|"
-     r"gesperrt|ungewöhnliche aktivität|anmeld\w+"),
-    ("de", "payment", r"zahlung|rechnung|überweisung"),
-    ("de", "urgency", r"dringend|sofort|läuft ab"),
-)
-ARCHIVES = frozenset(("zip", "rar", "7z", "gzip", "cab", "iso"))
-OPENS_LOCALLY = frozenset(("pe", "elf", "html", "svg", "script", "lnk", "iso"))
-RISKY_NAME = re.compile(
-    r"\.(html?|shtml|svg|xhtml|exe|scr|js|jse|vbs|hta|bat|cmd|ps1|lnk|iso|img|zip|rar|7z|gz|"
-    r"tgz|ace|arj|cab)$", re.IGNORECASE,
-)
-# What each declared type may honestly contain, by the loader's sniffed kinds.
-DECLARED_KINDS: dict[str, frozenset[str]] = {
-    "application/pdf": frozenset(("pdf",)),
-    "image/png": frozenset(("png",)), "image/jpeg": frozenset(("jpeg",)),
-    "image/gif": frozenset(("gif",)), "text/plain": frozenset(("text",)),
-    "application/msword": frozenset(("ole", "rtf")),
-    "application/vnd.ms-excel": frozenset(("ole",)),
-    "application/zip": frozenset(("zip", "ooxml")), "text/html": frozenset(("html", "text")),
-}
-# fmt: on
-_LINK = re.compile(r"([^<>\n]{0,160}?)\s*<((?:https?|mailto|ftp):[^>\s]{1,2048})>", re.I)
-_BARE_URL = re.compile(r"(?<![<\w])(https?://[^\s<>\"']{1,2048})", re.IGNORECASE)
-_SHOWN_HOST = re.compile(r"(?:https?://)?((?:[a-z0-9-]{1,63}\.)+[a-z]{2,24})\b", re.IGNORECASE)
-_SHOWN_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*")
-_URLS = re.compile(r"<[^>\s]{1,2048}>|\b(?:https?|ftp|mailto):[^\s<>]{1,2048}", re.IGNORECASE)
-LINK = "T1566.002"
 
 
 def _decoded(value: str) -> str:
@@ -92,44 +37,6 @@ def _decoded(value: str) -> str:
         return str(make_header(decode_header(value)))
     except (ValueError, LookupError, UnicodeError):
         return value
-
-
-@dataclass(frozen=True)
-class Link:
-    record: Record
-    shown: str  # the anchor text, "" for a bare URL
-    url: str
-
-
-@dataclass(frozen=True)
-class Message:
-    """One e-mail's records, read into what the checks below ask about."""
-
-    artifact_id: str
-    headers: dict[str, Record]  # first occurrence by lower-case name
-    display_name: str
-    sender_domain: str  # registrable
-    subject: str
-    bodies: tuple[Record, ...]
-    attachments: tuple[Record, ...]
-    links: tuple[Link, ...]
-    recipient_domains: frozenset[str] = field(default_factory=frozenset)
-
-    def ref(self, record: Record) -> RecordRef:
-        return RecordRef(artifact_id=record.artifact_id, locator=record.locator)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One signal before its level is settled by what else the message shows."""
-
-    key: str
-    title: str
-    level: Severity
-    techniques: tuple[str, ...]
-    records: tuple[Record, ...]
-    matched: dict[str, str]
-    description: str
 
 
 class EmailPhishingDetector:
@@ -153,11 +60,11 @@ class EmailPhishingDetector:
         self._analysis = analysis or domain_analysis(
             EnrichmentConfig(protected_brands=self.brands, trusted_domains=trusted_domains)
         )
-        names = [(n, b) for b in self.brands for n in BRAND_NAMES.get(b, (b,))]
+        names = [(n, b) for b in self.brands for n in (b, *BRAND_NAMES.get(b, ()))]
         names.sort(key=lambda pair: -len(pair[0]))
         self._brand_of = dict(names)
-        alternatives = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n, _ in names)
-        self._brand_words = re.compile(rf"(?<![\w.@/-])({alternatives})(?![\w-])", re.IGNORECASE)
+        self._sender_words = _words_pattern([n for n, _ in names])
+        self._text_words = _words_pattern([n for n, _ in names if n not in COMMON_WORDS])
 
     def detect(self, incident: Incident) -> Sequence[Detection]:
         by_artifact: dict[str, list[Record]] = {}
@@ -167,7 +74,7 @@ class EmailPhishingDetector:
         detections: list[Detection] = []
         for artifact_id, records in by_artifact.items():
             message = self._read(artifact_id, records)
-            detections += [_detection(artifact_id, f) for f in self._findings(message, records)]
+            detections += [_detection(f) for f in self._findings(message, records)]
         return detections
 
     def registrable(self, host: str) -> str:
@@ -191,22 +98,22 @@ class EmailPhishingDetector:
         for record in records:
             if record.source == "email.header":
                 headers.setdefault(str(record.fields.get("name", "")).lower(), record)
-        from_value = _decoded(_value(headers.get("from")))
+        from_value = _decoded(header_value(headers.get("from")))
         display, sender = parseaddr(from_value)
-        recipients = [a for _, a in getaddresses([_value(headers.get("to"))]) if "@" in a]
+        recipients = [a for _, a in getaddresses([header_value(headers.get("to"))]) if "@" in a]
         bodies = tuple(r for r in records if r.source == "email.body")
         links: list[Link] = []
         for body in bodies:
             text = body.raw[:MAX_SCAN_CHARS]
-            for match in _LINK.finditer(text):
+            for match in LINK_PATTERN.finditer(text):
                 links.append(Link(body, match.group(1).strip(), match.group(2)))
-            links += [Link(body, "", m.group(1)) for m in _BARE_URL.finditer(text)]
+            links += [Link(body, "", m.group(1)) for m in BARE_URL.finditer(text)]
         return Message(
             artifact_id=artifact_id,
             headers=headers,
             display_name=display or (from_value if "@" not in from_value else ""),
             sender_domain=self.registrable(sender.rpartition("@")[2].lower()),
-            subject=_decoded(_value(headers.get("subject")))[:1000],
+            subject=_decoded(header_value(headers.get("subject")))[:1000],
             bodies=bodies,
             attachments=tuple(r for r in records if r.source == "email.attachment"),
             links=tuple(links[:MAX_LINKS]),
@@ -232,8 +139,10 @@ class EmailPhishingDetector:
             *((b.raw[:MAX_SCAN_CHARS], b) for b in message.bodies),
         ]
         found = []
-        for text, record in places:
-            match = self._brand_words.search(text) if record is not None else None
+        for index, (text, record) in enumerate(places):
+            # "apple" or "outlook" in prose is a fruit or a forecast; as a sender it is a claim.
+            pattern = self._sender_words if index == 0 else self._text_words
+            match = pattern.search(text) if record is not None else None
             if match and record is not None:
                 words = " ".join(match.group(1).split())
                 found.append((self._brand_of[words.lower()], words, record))
@@ -250,35 +159,12 @@ class EmailPhishingDetector:
         return f"{hit.kind} of brand '{hit.brand}'" if hit else None
 
 
-def _value(record: Record | None) -> str:
-    return str(record.fields.get("value", "")) if record is not None else ""
+def _words_pattern(names: list[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names) or "(?!)"
+    return re.compile(rf"(?<![\w.@/-])({alternatives})(?![\w-])", re.IGNORECASE)
 
 
-def link_host(url: str) -> str:
-    if url.lower().startswith("mailto:"):
-        address = unquote(url[7:].split("?", 1)[0]).strip().lower()
-        return address.rpartition("@")[2]
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def shown_target(text: str) -> str:
-    """A domain or address the anchor text displays, "" when it shows only words."""
-    address = _SHOWN_ADDRESS.search(text)
-    if address:
-        return address.group(0).lower()
-    host = _SHOWN_HOST.search(text)
-    return host.group(1).lower() if host else ""
-
-
-def raise_level(level: Severity, steps: int = 1) -> Severity:
-    order: tuple[Severity, ...] = ("informational", "low", "medium", "high", "critical")
-    return order[min(len(order) - 1, severity_rank(level) + steps)]
-
-
-def _detection(artifact_id: str, finding: Finding) -> Detection:
+def _detection(finding: Finding) -> Detection:
     locators = dict.fromkeys((r.artifact_id, r.locator) for r in finding.records)
     refs = tuple(RecordRef(artifact_id=a, locator=loc) for a, loc in locators)
     return Detection(
@@ -291,278 +177,3 @@ def _detection(artifact_id: str, finding: Finding) -> Detection:
         description=finding.description,
         rule_source="builtin email content",
     )
-
-
-_LURE_PATTERNS = tuple(
-    (lang, kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE))
-    for lang, kind, pattern in LURES
-)
-
-
-def lure_finding(message: Message) -> Finding | None:
-    """Two or more distinct lure phrases in the subject, sender name or body: weak on its own."""
-    places = [(message.subject, message.headers.get("subject"))]
-    places += [(message.display_name, message.headers.get("from"))]
-    # Link targets are left out: login.example.com in a URL is not the message asking anything.
-    places += [(_URLS.sub(" ", b.raw[:MAX_SCAN_CHARS]), b) for b in message.bodies]
-    terms: dict[str, tuple[str, str]] = {}
-    records: list[Record] = []
-    for text, record in places:
-        if record is None or not text:
-            continue
-        before = len(terms)
-        for lang, kind, pattern in _LURE_PATTERNS:
-            for match in pattern.finditer(text):
-                terms.setdefault(" ".join(match.group(0).lower().split()), (lang, kind))
-        if len(terms) > before:
-            records.append(record)
-    if len(terms) < 2:
-        return None
-    kinds = sorted({kind for _, kind in terms.values()})
-    languages = sorted({lang for lang, _ in terms.values()})
-    return Finding(
-        key="lure-language",
-        title=f"{'/'.join(kinds).capitalize()} lure language ({', '.join(languages)})",
-        level="low",
-        techniques=("T1598",) if "credential" in kinds else ("T1566",),
-        records=tuple(records),
-        matched={"lure_terms": ", ".join(list(terms)[:12]), "languages": ", ".join(languages)},
-        description="Words that push the reader to sign in, pay or act fast. Common in real "
-        "notices too, so this only raises the weight of other signals.",
-    )
-
-
-def _is_credential(lure: Finding | None) -> bool:
-    return lure is not None and "T1598" in lure.techniques
-
-
-def link_findings(
-    detector: EmailPhishingDetector, message: Message, *, lure: Finding | None
-) -> list[Finding]:
-    """Links that hide where they go: lookalike or IP hosts, anchors showing another target."""
-    groups: dict[str, tuple[list[Record], list[str]]] = {}
-    claims_brand = bool(detector.claims(message))
-
-    def add(kind: str, record: Record, value: str) -> None:
-        records, values = groups.setdefault(kind, ([], []))
-        records.append(record)
-        if value not in values:
-            values.append(value)
-
-    seen: set[tuple[str, str, str]] = set()
-    for link in message.links:
-        if (key := (link.record.locator, link.shown, link.url)) in seen:
-            continue
-        seen.add(key)
-        host = link_host(link.url)
-        if not host:
-            continue
-        mailto = link.url.lower().startswith("mailto:")
-        target = unquote(link.url[7:].split("?", 1)[0]).strip().lower() if mailto else host
-        if not mailto and ip_literal(host):
-            add("ip-link", link.record, link.url)
-        elif lookalike := detector.is_lookalike(host):
-            add("lookalike-link", link.record, f"{host} ({lookalike})")
-        shown = shown_target(link.shown)
-        if mailto and "@" in shown and shown != target:
-            add("anchor-mismatch", link.record, f"shows {shown}, writes to {target}")
-        elif not mailto and shown and "@" not in shown:
-            shown_domain, real = detector.registrable(shown), detector.registrable(host)
-            if "." in shown_domain and shown_domain != real:
-                kind = "anchor-mismatch" if shown_domain != message.sender_domain else "tracking"
-                add(kind, link.record, f"shows {shown}, goes to {host}")
-        if mailto and claims_brand and detector.registrable(host) in FREE_MAIL:
-            add("free-mail-mailto", link.record, target)
-    credential = _is_credential(lure)
-    lured = lure is not None
-    table: dict[str, tuple[str, Severity, str]] = {
-        "lookalike-link": (
-            "Link to a brand-lookalike domain",
-            "high",
-            "The host imitates a protected brand's name; the page behind it is not the brand's.",
-        ),
-        "ip-link": (
-            "Link to a bare IP address",
-            "medium",
-            "Real services link by name; an IP host hides who runs the page.",
-        ),
-        "anchor-mismatch": (
-            "Link text shows a different destination than the link",
-            "medium",
-            "The reader sees one domain or address; clicking goes elsewhere.",
-        ),
-        "tracking": (
-            "Sender's own domain shown over a redirecting link",
-            "low",
-            "Usually newsletter click tracking; worth a look only with other signals.",
-        ),
-        "free-mail-mailto": (
-            "Brand-claiming message asks for mail to a free-mail address",
-            "medium",
-            "A brand does not route its notices to personal mailboxes.",
-        ),
-    }
-    findings = []
-    for kind, (records, values) in groups.items():
-        title, level, description = table[kind]
-        if kind == "lookalike-link" and credential:
-            level = "critical"
-        elif kind != "tracking" and lured:
-            level = raise_level(level)
-        techniques = (LINK, "T1598") if credential and kind != "tracking" else (LINK,)
-        if kind == "free-mail-mailto":
-            techniques = ("T1598", "T1656")
-        findings.append(
-            Finding(kind, title, level, techniques, tuple(records),
-                    {"links": "; ".join(values[:5]), "count": str(len(values))}, description)
-        )  # fmt: skip
-    return findings
-
-
-def impersonation_finding(
-    detector: EmailPhishingDetector,
-    message: Message,
-    *,
-    lure: Finding | None,
-    links: list[Finding],
-) -> Finding | None:
-    """The message names a protected brand that its sender's domain does not belong to."""
-    claims = [c for c in detector.claims(message) if not detector.owns(c[0], message.sender_domain)]
-    if not claims:
-        return None
-    brand, words, claim_record = claims[0]  # display name, then subject, then body
-    place = {"from": 2, "subject": 1}.get(str(claim_record.fields.get("name", "")).lower(), 0)
-    if claim_record.source != "email.header":
-        place = 0
-    contacts: dict[str, Record] = {}
-    reply_to = message.headers.get("reply-to")
-    for _, address in getaddresses([_value(reply_to)]) if reply_to else ():
-        domain = detector.registrable(address.rpartition("@")[2].lower())
-        off_brand = domain and not detector.owns(brand, domain)
-        if reply_to and off_brand and (domain != message.sender_domain or domain in FREE_MAIL):
-            contacts.setdefault(f"Reply-To {address.lower()}", reply_to)
-    for link in message.links:
-        domain = detector.registrable(link_host(link.url))
-        if domain and domain != message.sender_domain and not detector.owns(brand, domain):
-            contacts.setdefault(f"{link.url.split(':', 1)[0].lower()} {domain}", link.record)
-    score = place + (1 if contacts else 0) + (1 if contacts and lure else 0)
-    if place == 2 and lure is not None and not contacts:
-        score += 1  # a sender named after a brand asking to act is the claim itself
-    if score == 0:
-        return None
-    level: Severity = ("low", "low", "medium", "high", "high")[min(score, 4)]
-    techniques = ["T1656", "T1566"]
-    if any(k.startswith(("http", "ftp")) for k in contacts):
-        techniques.append(LINK)
-    if _is_credential(lure):
-        techniques.append("T1598")
-    where = {2: "sender name", 1: "subject"}.get(place, "body")
-    matched = {"brand": brand, "claim": words, "claimed_in": where,
-               "sender_domain": message.sender_domain or "(none)"}  # fmt: skip
-    if contacts:
-        matched["off_brand_contacts"] = "; ".join(list(contacts)[:6])
-    records = [claim_record, *(r for r in (message.headers.get("from"),) if r)]
-    return Finding(
-        key="brand-impersonation",
-        title=f"Message presents itself as {words} but is not from {brand}",
-        level=level,
-        techniques=tuple(techniques),
-        records=(*records, *contacts.values()),
-        matched=matched,
-        description=f"The {where} names {words}; the sender domain and the contacts it offers "
-        f"are not {brand}'s. Free-mail addresses never count as the brand.",
-    )
-
-
-def _attachment_kind(record: Record) -> tuple[str, str, str]:
-    name = str(record.fields.get("filename") or "")
-    declared = str(record.fields.get("declared_type") or "").lower()
-    return name, declared, str(record.fields.get("sniffed_type") or "")
-
-
-_EXTENSION_KINDS = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg",
-                    "jpeg": "image/jpeg", "gif": "image/gif", "txt": "text/plain",
-                    "doc": "application/msword", "xls": "application/vnd.ms-excel"}  # fmt: skip
-
-
-def attachment_findings(
-    message: Message, *, lure: Finding | None, found: list[Finding]
-) -> list[Finding]:
-    """Archives, disguised content, and code-bearing attachments on a lure (single-file cases
-    such as .exe, .html or double extensions are the Sigma email rules' job)."""
-    findings = []
-    for record in message.attachments:
-        name, declared, sniffed = _attachment_kind(record)
-        extension = name.rpartition(".")[2].lower() if "." in name else ""
-        expected = DECLARED_KINDS.get(declared) or DECLARED_KINDS.get(
-            _EXTENSION_KINDS.get(extension, "")
-        )
-        matched = {"filename": name, "declared_type": declared, "sniffed_type": sniffed}
-        if expected and sniffed in OPENS_LOCALLY | ARCHIVES and sniffed not in expected:
-            findings.append(Finding(
-                "disguised-attachment", "Attachment content does not match its name or type",
-                raise_level("medium") if lure else "medium", ("T1566.001", "T1036.008"),
-                (record,), matched, f"Declared or named as {declared or extension} but the "
-                f"bytes are {sniffed}: the disguise is meant to get it opened.",
-            ))  # fmt: skip
-        elif sniffed in ARCHIVES - {"iso"} or extension in {"zip", "rar", "7z", "gz", "tgz", "ace"}:
-            findings.append(Finding(
-                "archive-attachment", "Archive attachment", "medium" if lure else "low",
-                ("T1566.001",), (record,), matched, "Archives carry payloads past attachment "
-                "filters; what is inside was not examined.",
-            ))  # fmt: skip
-        if lure is not None and (sniffed in OPENS_LOCALLY or RISKY_NAME.search(name)):
-            backed = message.sender_domain in FREE_MAIL or any(
-                severity_rank(f.level) >= severity_rank("medium") for f in found
-            )
-            findings.append(Finding(
-                "lure-with-active-attachment",
-                "Lure message carries an attachment that opens as a page or program",
-                "high" if backed else "medium",
-                ("T1566.001", "T1598") if _is_credential(lure) else ("T1566.001",),
-                (record, *lure.records), matched | {"lure_terms": lure.matched["lure_terms"]},
-                "Lure wording plus a local page, script or program: the usual shape of "
-                "attachment phishing" + (" from a free-mail sender." if backed else "."),
-            ))  # fmt: skip
-    return findings
-
-
-def auth_findings(
-    detector: EmailPhishingDetector,
-    message: Message,
-    records: list[Record],
-    *,
-    claimed: list[Finding],
-) -> list[Finding]:
-    """Failed SPF/DKIM/DMARC on a message that names a brand or the recipient's organisation."""
-    results = analyse_email_headers(
-        [r for r in records if r.source == "email.header"],
-        brands=detector.brands,
-        registrable=detector.registrable,
-    )
-    details = results[0].details if results else {}
-    spf, dkim, dmarc = (str(details.get(m, "")) for m in ("spf", "dkim", "dmarc"))
-    if not (dmarc == "fail" or (spf in {"fail", "softfail"} and dkim != "pass")):
-        return []
-    auth = message.headers.get("authentication-results") or message.headers.get("received-spf")
-    cited = tuple(r for r in (auth, message.headers.get("from")) if r is not None)
-    matched = {"spf": spf or "none", "dkim": dkim or "none", "dmarc": dmarc or "none"}
-    findings = []
-    brands = [c for c in detector.claims(message)]
-    if brands or any(f.key == "brand-impersonation" for f in claimed):
-        brand, words, record = brands[0]
-        findings.append(Finding(
-            "auth-failure-brand", f"Message naming {words} fails sender authentication", "high",
-            ("T1656", "T1566"), (*cited, record), matched | {"brand": brand},
-            "The receiving server could not confirm the sender, and the message uses a "
-            "protected brand's name.",
-        ))  # fmt: skip
-    if message.sender_domain and message.sender_domain in message.recipient_domains:
-        findings.append(Finding(
-            "auth-failure-own-domain",
-            "Sender claims the recipient's own organisation but fails authentication", "high",
-            ("T1656", "T1566"), (*cited, *(r for r in (message.headers.get("to"),) if r)),
-            matched | {"sender_domain": message.sender_domain},
-            "Mail from one's own domain that the domain's own policy rejects is spoofed.",
-        ))  # fmt: skip
-    return findings
