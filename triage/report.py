@@ -20,12 +20,15 @@ from triage.models import (
     ReportEnrichment,
     ReportObservable,
     RunInfo,
+    Technique,
+    TimelineEntry,
     TriageReport,
 )
 from triage.observables import defang
 
 MAX_OBSERVABLE_CITES = 1
 _Numbered = TypeVar("_Numbered", Finding, Action)
+_Claim = TypeVar("_Claim", Finding, Technique, TimelineEntry, Action)
 
 
 def generated_at() -> datetime:
@@ -48,12 +51,16 @@ class _Citations:
         self.known = known
         self.dropped = 0
 
-    def keep(self, ids: Sequence[str]) -> tuple[str, ...] | None:
-        kept = tuple(i for i in ids if i in self.known)
-        if not kept:
-            self.dropped += 1
-            return None
-        return kept
+    def kept(self, claims: Sequence[_Claim]) -> list[_Claim]:
+        """The claims with their resolvable citations; a claim left with none is dropped."""
+        result = []
+        for claim in claims:
+            ids = tuple(i for i in claim.evidence_ids if i in self.known)
+            if ids:
+                result.append(claim.model_copy(update={"evidence_ids": ids}))
+            else:
+                self.dropped += 1
+        return result
 
 
 def assemble_report(
@@ -79,26 +86,10 @@ def assemble_report(
     )
     evidence = catalog.entries()
     citations = _Citations({e.id for e in evidence})
-    findings = [
-        f.model_copy(update={"evidence_ids": ids})
-        for f in assessment.findings
-        if (ids := citations.keep(f.evidence_ids))
-    ]
-    techniques = [
-        t.model_copy(update={"evidence_ids": ids})
-        for t in assessment.techniques
-        if (ids := citations.keep(t.evidence_ids))
-    ]
-    timeline = [
-        t.model_copy(update={"evidence_ids": ids})
-        for t in assessment.timeline
-        if (ids := citations.keep(t.evidence_ids))
-    ]
-    actions = [
-        a.model_copy(update={"evidence_ids": ids})
-        for a in assessment.actions
-        if (ids := citations.keep(a.evidence_ids))
-    ]
+    findings = citations.kept(assessment.findings)
+    techniques = citations.kept(assessment.techniques)
+    timeline = citations.kept(assessment.timeline)
+    actions = citations.kept(assessment.actions)
     times = sorted(r.timestamp for r in incident.records if r.timestamp is not None)
     return TriageReport(
         report_id=report_id(incident.input_digest, run.engine, run.model),

@@ -37,7 +37,6 @@ class Settings:
     protected_brands: tuple[str, ...] = ()
     vt_api_key: str | None = field(default=None, repr=False)
     abuseipdb_api_key: str | None = field(default=None, repr=False)
-    timeout_s: float = 120.0
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -71,7 +70,7 @@ def _from_file(path: Path) -> dict[str, Any]:
         raise ConfigError("[triage] must be a table", source=str(path))
     base = path.parent
     values: dict[str, Any] = {}
-    simple = {"engine", "model", "base_url", "offline", "chroma_url", "timeout_s"}
+    simple = {"engine", "model", "base_url", "offline", "chroma_url"}
     simple |= {"shipped_playbooks"}
     for key, value in section.items():
         if key in simple:

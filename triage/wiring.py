@@ -12,6 +12,7 @@ from triage.models import ProviderHealth
 from triage.settings import Settings
 
 if TYPE_CHECKING:
+    from triage.detect import Detector
     from triage.enrich.attack import AttackCatalog
     from triage.enrich.provider import EnrichmentConfig
     from triage.pipeline import TriageDeps
@@ -83,11 +84,25 @@ def open_playbooks(
     return search, library, (health,)
 
 
-def build_deps(settings: Settings, *, progress: Progress | None = None) -> "TriageDeps":
-    from triage.analysts.rules import RulesAnalyst
+def build_detector(settings: Settings) -> tuple["Detector", tuple[str, ...]]:
+    """The whole detection layer: Sigma rules (shipped and the team's), the vendor's own alerts,
+    and the e-mail content checks; with notes on rules that were skipped."""
     from triage.detect.alerts import CombinedDetector, VendorAlertDetector
     from triage.detect.email import EmailPhishingDetector
     from triage.detect.engine import SigmaDetector
+
+    sigma = SigmaDetector.from_rule_dirs(settings.rules_dirs)
+    enrichment = enrichment_config(settings)
+    phishing = EmailPhishingDetector(
+        brands=enrichment.protected_brands, trusted_domains=enrichment.trusted_domains
+    )
+    skipped = sigma.stats.skipped
+    notes = (f"{len(skipped)} Sigma rule(s) skipped as unsupported",) if skipped else ()
+    return CombinedDetector(detectors=(sigma, VendorAlertDetector(), phishing)), notes
+
+
+def build_deps(settings: Settings, *, progress: Progress | None = None) -> "TriageDeps":
+    from triage.analysts.rules import RulesAnalyst
     from triage.enrich.attack import AttackCatalog
     from triage.enrich.registry import build_service
     from triage.enrich.windows_events import describe_event
@@ -95,19 +110,12 @@ def build_deps(settings: Settings, *, progress: Progress | None = None) -> "Tria
 
     if progress:
         progress("loading detection rules, enrichment and playbooks")
-    sigma = SigmaDetector.from_rule_dirs(settings.rules_dirs)
-    enrichment = enrichment_config(settings)
-    phishing = EmailPhishingDetector(
-        brands=enrichment.protected_brands, trusted_domains=enrichment.trusted_domains
-    )
-    detector = CombinedDetector(detectors=(sigma, VendorAlertDetector(), phishing))
-    skipped = sigma.stats.skipped
-    notes = (f"{len(skipped)} Sigma rule(s) skipped as unsupported",) if skipped else ()
+    detector, notes = build_detector(settings)
     attack = AttackCatalog()
     search, library, health = open_playbooks(settings)
     return TriageDeps(
         detector=detector,
-        enricher=build_service(enrichment),
+        enricher=build_service(enrichment_config(settings)),
         analyst=RulesAnalyst(
             name_technique=_technique_namer(attack), describe_event=describe_event
         ),

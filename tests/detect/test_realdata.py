@@ -1,4 +1,5 @@
-"""Real incident data: do the built-in detections find the labelled techniques?
+"""Real incident data: does the detection layer (Sigma rules, vendor alerts, e-mail content
+checks, as a run wires them) find the labelled techniques?
 
 A case counts when at least one detection carries a labelled technique, parent or sub-technique
 (T1003 matches T1003.001 and the reverse). E-mail-only cases have no host telemetry and are left
@@ -12,17 +13,19 @@ import pytest
 import yaml
 
 from tests.conftest import case_artifacts, realdata_cases, requires_realdata
-from triage.detect import SigmaDetector
+from triage.detect import Detector
 from triage.ingest import Limits, load_incident
 from triage.models import Detection, Incident
 from triage.models.base import severity_rank
+from triage.settings import Settings
+from triage.wiring import build_detector
 
 pytestmark = [requires_realdata, pytest.mark.realdata]
 
 
 @cache
-def detector() -> SigmaDetector:
-    return SigmaDetector.from_rule_dirs()
+def detector() -> Detector:
+    return build_detector(Settings(home=Path("unused-by-detection")))[0]
 
 
 def expected_techniques(case: Path) -> set[str]:

@@ -35,6 +35,7 @@ VERDICT_WEIGHT = {"malicious": 0.6, "suspicious": 0.25}
 VOUCHING_PROVIDERS = frozenset({"email-auth"})
 TRUE_POSITIVE_AT = 0.6
 SUSPICIOUS_AT = 0.3
+MULTI_STAGE = 3
 MAX_TIMELINE = 40
 MAX_ACTIONS = 8
 MAX_TITLE = 100
@@ -86,7 +87,9 @@ class RulesAnalyst:
             if e.status == "ok" and e.verdict == "benign" and e.provider in VOUCHING_PROVIDERS
         ]
         score = _belief(case.detections, flagged)
-        verdict = _verdict(score, case.detections, flagged, benign)
+        verdict = _verdict(
+            score, case.detections, flagged, benign, stages=self._stages(case.detections)
+        )
         techniques = self._techniques(technique_evidence)
         return Assessment(
             verdict=verdict,
@@ -114,27 +117,53 @@ class RulesAnalyst:
         return tuple(techniques)
 
     def _timeline(self, case: CaseFile, catalog: EvidenceCatalog) -> tuple[TimelineEntry, ...]:
-        entries: dict[tuple[datetime, str], TimelineEntry] = {}
+        """When each detection was first (and, if it repeats, last) seen; most severe first
+        when the timeline must be cut, then in time order."""
+        entries: dict[tuple[datetime, str], tuple[int, TimelineEntry]] = {}
         for detection in case.detections:
-            for ref in detection.records:
+            timed = sorted(
+                (
+                    (record.timestamp, ref)
+                    for ref in detection.records
+                    if (record := catalog.record(ref)) is not None and record.timestamp is not None
+                ),
+                key=lambda pair: (pair[0], pair[1].locator),
+            )
+            if not timed:
+                continue
+            ends = (
+                [("first of", timed[0]), ("last of", timed[-1])]
+                if len(timed) > 1
+                else [("", timed[0])]
+            )
+            for position, (time, ref) in ends:
                 record = catalog.record(ref)
-                if record is None or record.timestamp is None:
-                    continue
                 evidence_id = catalog.cite_record(
                     ref, values=detection.matched_fields.values(), kind="detection"
                 )
-                if evidence_id is None:
+                if record is None or evidence_id is None:
                     continue
-                key = (record.timestamp, ref.locator)
                 event = self._event_text(record.fields.get("Channel"), record.fields.get("EventID"))
-                description = f"{detection.title}" + (f" ({event})" if event else "")
-                entries.setdefault(
-                    key,
-                    TimelineEntry(
-                        time=record.timestamp, description=description, evidence_ids=(evidence_id,)
-                    ),
+                count = f" — {position} {len(detection.records)}" if position else ""
+                description = detection.title + count + (f" ({event})" if event else "")
+                entry = TimelineEntry(
+                    time=time, description=description, evidence_ids=(evidence_id,)
                 )
-        return tuple(entries[k] for k in sorted(entries))[:MAX_TIMELINE]
+                entries.setdefault((time, ref.locator), (severity_rank(detection.level), entry))
+        kept = sorted(entries.items(), key=lambda item: (-item[1][0], item[0]))[:MAX_TIMELINE]
+        return tuple(entry for _, (_, entry) in sorted(kept, key=lambda item: item[0]))
+
+    def _stages(self, detections: Iterable[Detection]) -> int:
+        """Distinct ATT&CK tactics among the detections of medium level and above."""
+        tactics: set[str] = set()
+        for detection in detections:
+            if severity_rank(detection.level) < severity_rank("medium"):
+                continue
+            for technique in detection.techniques:
+                named = self.name_technique(technique) if self.name_technique else None
+                if named:
+                    tactics.update(t.strip() for t in named[1].split(","))
+        return len(tactics)
 
     def _event_text(self, channel: object, event_id: object) -> str | None:
         if self.describe_event is None or not isinstance(channel, str):
@@ -167,10 +196,16 @@ def _verdict(
     detections: tuple[Detection, ...],
     flagged: list[EnrichmentResult],
     benign: list[EnrichmentResult],
+    *,
+    stages: int,
 ) -> Verdict:
     top: Severity = max((d.level for d in detections), key=severity_rank, default="informational")
     if flagged and severity_rank(top) < severity_rank("medium"):
         top = "medium" if score >= SUSPICIOUS_AT else "low"
+    if stages >= MULTI_STAGE and score >= TRUE_POSITIVE_AT:
+        # Several attack stages seen together (e.g. access, then persistence, then privilege)
+        # make the incident worse than its worst single step.
+        top = SEVERITY_ORDER[min(severity_rank(top) + 1, len(SEVERITY_ORDER) - 1)]
     if score >= TRUE_POSITIVE_AT:
         confidence = round(min(0.95, 0.5 + score / 2), 2)
         return Verdict(
