@@ -143,13 +143,13 @@ def run(
         max_file_bytes=max_file_mb * 1024 * 1024 if max_file_mb else None,
     )
     console = _stderr()
-    show = not quiet and console.is_terminal
-    with console.status("triage: starting", spinner="dots") if show else _nullcontext():
-        report = triage_paths(
-            paths,
-            settings=settings,
-            progress=(lambda msg: console.log(msg)) if show else None,
-        )
+    if not quiet and console.is_terminal:
+        with console.status("triage: starting", spinner="dots") as status:
+            report = triage_paths(
+                paths, settings=settings, progress=lambda msg: status.update(f"triage: {msg}")
+            )
+    else:
+        report = triage_paths(paths, settings=settings)
     _write_report(report, chosen, output)
     if output is not None and not quiet:
         console.print(f"triage: report written to {output}")
@@ -158,14 +158,6 @@ def run(
         if not quiet:
             console.print(f"triage: --fail-on met: {', '.join(met)}")
         raise typer.Exit(ExitCode.FAIL_ON_MET)
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 @app.command()

@@ -58,7 +58,7 @@ def _technique_namer(catalog: "AttackCatalog") -> TechniqueNamer:
 
 
 def open_playbooks(
-    settings: Settings,
+    settings: Settings, *, progress: Progress | None = None
 ) -> tuple[PlaybookSearch | None, dict[str, Playbook], tuple[ProviderHealth, ...]]:
     """The playbook search and library; a broken index degrades the run instead of failing it."""
     from triage.knowledge.lint import PlaybookError, load_playbooks
@@ -67,7 +67,14 @@ def open_playbooks(
     config = knowledge_config(settings)
     library = {p.id: p for p in load_playbooks(config.playbook_dirs)}
     try:
-        search = open_knowledge(config)
+        embedded = None
+        if progress is not None:
+            say = progress
+
+            def embedded(done: int, total: int, playbook_id: str) -> None:
+                say(f"indexing playbooks {done}/{total}: {playbook_id}")
+
+        search = open_knowledge(config, progress=embedded)
     except PlaybookError:
         raise
     except Exception as exc:  # Chroma or the embedding model failed: run without playbooks.
@@ -112,7 +119,7 @@ def build_deps(settings: Settings, *, progress: Progress | None = None) -> "Tria
         progress("loading detection rules, enrichment and playbooks")
     detector, notes = build_detector(settings)
     attack = AttackCatalog()
-    search, library, health = open_playbooks(settings)
+    search, library, health = open_playbooks(settings, progress=progress)
     return TriageDeps(
         detector=detector,
         enricher=build_service(enrichment_config(settings)),

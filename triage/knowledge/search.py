@@ -7,7 +7,7 @@ from typing import Literal
 from triage.knowledge.chunks import PlaybookChunk
 from triage.knowledge.config import KnowledgeConfig
 from triage.knowledge.embedding import MiniLmEncoder
-from triage.knowledge.indexer import OpenIndex, open_index, refresh, sync_lexical
+from triage.knowledge.indexer import OpenIndex, Progress, open_index, refresh, sync_lexical
 from triage.models import PlaybookHit
 
 SearchMode = Literal["dense", "lexical", "hybrid"]
@@ -110,15 +110,17 @@ def open_knowledge(
     *,
     encoder: MiniLmEncoder | None = None,
     mode: SearchMode = "hybrid",
+    progress: Progress | None = None,
 ) -> HybridPlaybookSearch:
-    """Open the index, building or refreshing it first when it is missing or stale.
+    """Open the index, building or refreshing it first when it is missing or stale
+    (`progress` hears of each playbook embedded).
 
     Against a shared server the index is only built when it is empty: refreshing a shared
     index is the job of whoever runs `triage index` for the team (docs/team-index.md).
     """
     index = open_index(config, encoder=encoder)
     if config.chroma_url is None or index.collection.count() == 0:
-        refresh(index, config)
+        refresh(index, config, progress=progress)
     else:
         sync_lexical(index)
     return HybridPlaybookSearch(index, mode=mode)

@@ -1,6 +1,7 @@
 """Markdown report: for tickets and chat, with evidence ids linking claims to quotes."""
 
 from triage.models import Evidence, TriageReport
+from triage.render import enrichment_notes
 
 
 def _cell(text: str) -> str:
@@ -66,9 +67,7 @@ def render_markdown(report: TriageReport) -> str:
     if report.observables:
         lines += ["## Observables", "", "| type | value | enrichment |", "|---|---|---|"]
         for o in report.observables:
-            notes = "; ".join(
-                f"{e.provider}: {e.verdict or e.status}" for e in o.enrichments if e.summary
-            )
+            notes = enrichment_notes(o)
             lines.append(f"| {o.type} | `{_cell(o.defanged)}` | {_cell(notes)} |")
         lines.append("")
     lines += [

@@ -6,6 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from triage.models import TriageReport
+from triage.render import enrichment_notes
 
 SEVERITY_STYLE = {
     "informational": "dim",
@@ -71,9 +72,7 @@ def render_rich(report: TriageReport) -> RenderableType:
     if report.observables:
         table = _table("Observables (defanged)", "type", "value", "enrichment")
         for o in report.observables[:MAX_ROWS]:
-            notes = "; ".join(
-                f"{e.provider}: {e.verdict or e.status}" for e in o.enrichments if e.summary
-            )
+            notes = enrichment_notes(o)
             table.add_row(o.type, Text(o.defanged), Text(notes))
         if len(report.observables) > MAX_ROWS:
             table.caption = f"{len(report.observables) - MAX_ROWS} more in -f json / -f md"
