@@ -1,6 +1,7 @@
 """The CLI end to end: exit codes, one-line errors, stdin, output files, start-up cost."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +108,42 @@ def test_exit_codes(args: list[str], expected: int, capsys: pytest.CaptureFixtur
     code, _, err = run_cli(args, capsys)
     assert code == expected, err
     assert "Traceback" not in err
+
+
+def test_verify_refuses_a_path_that_is_not_a_regular_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report_path = tmp_path / "report.json"
+    assert run_cli(["run", str(PHISH), "-o", str(report_path), "-q"], capsys)[0] == 0
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    data = json.loads(report_path.read_text())
+    data["artifacts"][0]["path"] = str(fifo)
+    report_path.write_text(json.dumps(data))
+    code, out, _ = run_cli(["verify", str(report_path)], capsys)  # must not block on the FIFO
+    assert code == 1
+    assert "not a regular file" in out
+
+
+def test_a_working_folder_config_is_named_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "triage.toml").write_text("[triage]\noffline = true\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["run", str(PHISH), "-f", "json", "-q"], capsys)
+    assert code == 0
+    assert "using configuration from" in err and "triage.toml" in err
+
+
+def test_reports_are_reproducible_with_source_date_epoch(tmp_path: Path) -> None:
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-m", "triage", "run", "-f", "json", str(PHISH)],
+            capture_output=True,
+            env=env,
+            check=True,
+        )
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]

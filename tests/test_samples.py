@@ -83,8 +83,8 @@ def test_key_evidence_resolves_to_a_record(case: Path) -> None:
         artifact_id = ids_by_name[entry["file"]]
         matches = [
             record
-            for record in incident.records_of(artifact_id)
-            if record.locator == entry["locator"]
+            for record in incident.records
+            if record.artifact_id == artifact_id and record.locator == entry["locator"]
         ]
         assert matches, f"{entry['file']} has no record at {entry['locator']}"
         assert any(entry["contains"] in record.raw for record in matches), (

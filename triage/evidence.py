@@ -9,7 +9,6 @@ from triage.models import (
     EnrichmentResult,
     Evidence,
     Incident,
-    PlaybookHit,
     Record,
     RecordRef,
 )
@@ -27,9 +26,12 @@ def quote_in(raw: str, value: str) -> str | None:
             return form
         if len(form) > MAX_QUOTE and form[:MAX_QUOTE] in raw:
             return form[:MAX_QUOTE]
-    lowered = raw.lower().find(value.lower())
-    if lowered >= 0:
-        return raw[lowered : lowered + min(len(value), MAX_QUOTE)]
+    # Case-insensitive match, only where lower-casing keeps every index in place.
+    lowered_raw = raw.lower()
+    if len(lowered_raw) == len(raw):
+        at = lowered_raw.find(value.lower())
+        if at >= 0:
+            return raw[at : at + min(len(value), MAX_QUOTE)]
     return None
 
 
@@ -89,11 +91,6 @@ class EvidenceCatalog:
             provider=result.provider,
             query=f"{result.observable_type}:{result.value}",
             quote=result.summary[:MAX_QUOTE] or result.status,
-        )
-
-    def cite_playbook(self, hit: PlaybookHit, *, quote: str | None = None) -> str:
-        return self._add(
-            kind="playbook", playbook_ref=hit.ref, quote=(quote or hit.text)[:MAX_QUOTE]
         )
 
     def cite_playbook_step(self, *, playbook_id: str, section: str, step: str) -> str:

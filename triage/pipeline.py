@@ -3,6 +3,7 @@
 Each stage hands the next a frozen model; nothing downstream reaches back upstream.
 """
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -132,7 +133,7 @@ def triage_incident(
         engine="rules",
         model=None,
         fallback_reason=fallback,
-        duration_ms=int((time.monotonic() - started) * 1000),
+        duration_ms=_duration_ms(started),
         input_digest=incident.input_digest,
         triage_version=__version__,
         attack_version=deps.attack_version,
@@ -145,6 +146,13 @@ def triage_incident(
         health=deps.health + tuple(deps.enricher.health()),
         notes=deps.notes,
     )
+
+
+def _duration_ms(started: float) -> int:
+    # A reproducible build of the report (SOURCE_DATE_EPOCH) must not carry wall-clock noise.
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return 0
+    return int((time.monotonic() - started) * 1000)
 
 
 def triage_paths(

@@ -38,6 +38,7 @@ class Settings:
     vt_api_key: str | None = field(default=None, repr=False)
     abuseipdb_api_key: str | None = field(default=None, repr=False)
     limits: Limits = field(default_factory=Limits)
+    config_files: tuple[Path, ...] = ()
 
     @property
     def resolved_engine(self) -> Literal["rules", "agent"]:
@@ -60,6 +61,17 @@ def _paths(value: object, *, key: str, base: Path) -> tuple[Path, ...]:
     return tuple((base / str(i)).expanduser() for i in items)
 
 
+# triage.toml keys whose value is used as it is, with the type each must have.
+_FILE_SCALARS: dict[str, type] = {
+    "engine": str,
+    "model": str,
+    "base_url": str,
+    "chroma_url": str,
+    "offline": bool,
+    "shipped_playbooks": bool,
+}
+
+
 def _from_file(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -70,19 +82,24 @@ def _from_file(path: Path) -> dict[str, Any]:
         raise ConfigError("[triage] must be a table", source=str(path))
     base = path.parent
     values: dict[str, Any] = {}
-    simple = {"engine", "model", "base_url", "offline", "chroma_url"}
-    simple |= {"shipped_playbooks"}
     for key, value in section.items():
-        if key in simple:
+        if key in _FILE_SCALARS:
+            if not isinstance(value, _FILE_SCALARS[key]):
+                kind = _FILE_SCALARS[key].__name__
+                raise ConfigError(f"{key} must be a {kind}", source=str(path))
             values[key] = value
         elif key in {"playbook_dirs", "rules_dirs"}:
             values[key] = _paths(value, key=key, base=base)
         elif key in {"home", "intel_dir"}:
             values[key] = _paths(value, key=key, base=base)[0]
         elif key == "protected_brands":
-            values[key] = tuple(str(v) for v in value)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError("protected_brands must be a list of names", source=str(path))
+            values[key] = tuple(v.lower() for v in value)
         elif key == "max_file_mb":
-            values["max_file_bytes"] = int(value) * 1024 * 1024
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError("max_file_mb must be a whole number >= 1", source=str(path))
+            values["max_file_bytes"] = value * 1024 * 1024
         elif key == "api_key":
             raise ConfigError("put API keys in the environment, not in the config file")
         else:
@@ -135,8 +152,10 @@ def load_settings(
 ) -> Settings:
     env = os.environ if env is None else env
     layered: dict[str, Any] = {"home": _user_dir(env, "XDG_CACHE_HOME", ".cache")}
-    for path in config_files(env, cwd or Path.cwd()):
+    files = config_files(env, cwd or Path.cwd())
+    for path in files:
         layered.update(_from_file(path))
+    layered["config_files"] = tuple(files)
     layered.update(_from_env(env))
     settings = Settings().with_overrides(**layered).with_overrides(**flags)
     if settings.engine not in ENGINES:

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from triage.errors import InputError, TriageError
-from triage.ingest import read_capped
+from triage.ingest import check_regular_file, read_capped
 from triage.ingest.base import ArtifactSource
 from triage.ingest.limits import Limits
 from triage.ingest.registry import loader_for
@@ -42,13 +42,15 @@ def read_report(path: Path) -> TriageReport:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = "/".join(str(p) for p in first["loc"])
-        raise InputError(f"not a triage report: {where}: {first['msg']}", source=str(path)) from exc
+        detail = f"{where}: {first['msg']}" if where else first["msg"]
+        raise InputError(f"not a triage report: {detail}", source=str(path)) from exc
 
 
 def _records(artifact: Artifact, base: Path, limits: Limits) -> dict[str, Record]:
     path = Path(artifact.path)
     if not path.is_absolute():
         path = base / path
+    check_regular_file(path)  # the report names the path: it is as untrusted as the artifact
     data = read_capped(str(path), limits)
     if hashlib.sha256(data).hexdigest() != artifact.sha256:
         raise InputError("sha256 differs from the report: the artifact changed", source=str(path))

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from triage.analysts.base import TechniqueNamer
+from triage.errors import ConfigError
 from triage.knowledge import PlaybookSearch
 from triage.knowledge.config import KnowledgeConfig
 from triage.knowledge.playbook import Playbook
@@ -98,6 +99,9 @@ def build_detector(settings: Settings) -> tuple["Detector", tuple[str, ...]]:
     from triage.detect.email import EmailPhishingDetector
     from triage.detect.engine import SigmaDetector
 
+    missing = [str(d) for d in settings.rules_dirs if not d.is_dir()]
+    if missing:
+        raise ConfigError(f"Sigma rule folder not found: {', '.join(missing)}")
     sigma = SigmaDetector.from_rule_dirs(settings.rules_dirs)
     enrichment = enrichment_config(settings)
     phishing = EmailPhishingDetector(

@@ -11,13 +11,23 @@ from triage.ingest.limits import Limits
 from triage.ingest.registry import load_artifact
 from triage.models import Artifact, Incident, Record
 
-__all__ = ["Limits", "collect_paths", "load_incident", "read_capped"]
+__all__ = ["Limits", "check_regular_file", "collect_paths", "load_incident", "read_capped"]
 
 STDIN = "-"
 # Case label files sit beside the artifacts of a labelled case; they are answers, not input.
 LABEL_FILES = frozenset({"expected.yaml", "label.yaml"})
 
 Progress = Callable[[str], None]
+
+
+def check_regular_file(path: Path) -> None:
+    """Only regular files are read: not links (never followed), devices, FIFOs or sockets."""
+    if path.is_symlink():
+        raise InputError("is a symbolic link; links are not followed", source=str(path))
+    if not path.exists():
+        raise InputError("no such file or folder", source=str(path))
+    if not path.is_file():
+        raise InputError("not a regular file or folder", source=str(path))
 
 
 def collect_paths(paths: Sequence[str], limits: Limits) -> list[str]:
@@ -28,21 +38,16 @@ def collect_paths(paths: Sequence[str], limits: Limits) -> list[str]:
             found.append(STDIN)
             continue
         path = Path(raw)
-        if path.is_symlink():
-            raise InputError("is a symbolic link; links are not followed", source=raw)
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             for child in sorted(path.rglob("*")):
                 relative = child.relative_to(path).parts
                 if any(part.startswith(".") for part in relative) or child.is_symlink():
                     continue
                 if child.is_file() and child.name not in LABEL_FILES:
                     found.append(str(child))
-        elif path.is_file():
-            found.append(raw)
-        elif path.exists():
-            raise InputError("not a regular file or folder", source=raw)
         else:
-            raise InputError("no such file or folder", source=raw)
+            check_regular_file(path)
+            found.append(raw)
         if len(found) > limits.max_files:
             raise InputError(f"more than {limits.max_files:,} files (limit)")
     if not found:

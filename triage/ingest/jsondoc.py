@@ -2,9 +2,11 @@
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 
 from triage.errors import InputError
+from triage.ingest.auditd_pairs import audit_pairs
 from triage.ingest.base import ArtifactSource, Loaded, cap_raw, decode_text, parse_time
 from triage.ingest.limits import Limits
 from triage.ingest.winevent import event_fields_from_xml, is_windows_event, windows_event_fields
@@ -12,11 +14,8 @@ from triage.models import Record, Scalar
 
 JsonValue = object
 
-# Strings first so brackets inside them are skipped; a JSON string never spans a line break.
-_STRING_PATTERN = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'
-_DEPTH_TOKENS = re.compile(_STRING_PATTERN + r"|[\[\]{}]")
-_STRING = re.compile(_STRING_PATTERN)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# The only characters that change nesting depth or whether a bracket is inside a string.
+_DEPTH_SIGNIFICANT = re.compile(r'[\[\]{}"\\\n]')
 _EVIDENCE_KEYS = ("evidence", "entities", "Entities")
 _ALERT_KEYS = frozenset(
     {"alertid", "alertname", "alertdisplayname", "alerttype", "detectionsource", "detectorid"}
@@ -37,9 +36,6 @@ _TIME_KEYS = (
     "time",
 )
 _AUDIT_HEADER = re.compile(r"^type=(?P<type>\S+) audit\((?P<time>[\d.]+):(?P<serial>\d+)\):\s*")
-_KEY_VALUE = re.compile(
-    r"(?:^|(?<=\s))(?P<key>[A-Za-z_][\w.-]*)=(?P<value>.*?)(?=\s+[A-Za-z_][\w.-]*=|\s*$)"
-)
 _MAX_NOTED_BAD_LINES = 5
 
 
@@ -85,34 +81,56 @@ def parse_json(text: str, limits: Limits) -> JsonValue:
             f"nested deeper than {limits.max_json_depth} levels (limit)", line=line, column=column
         )
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as exc:
         raise MalformedJson(
             exc.msg, line=exc.lineno, column=exc.colno, extra_data=exc.msg == "Extra data"
         ) from None
     except RecursionError:
         raise MalformedJson("nested too deeply to parse", line=1, column=1) from None
+    except ValueError as exc:  # anything else json.loads refuses is malformed input, not a bug
+        raise MalformedJson(str(exc), line=1, column=1) from None
+
+
+def _integer(digits: str) -> int | str:
+    """An integer, or its digits as text when Python's int() would refuse them as too long.
+
+    A planted 5,000-digit number is evidence to show, not a reason to refuse the whole file;
+    no real identifier, count or epoch is that long, so nothing numeric is lost."""
+    limit = sys.get_int_max_str_digits()
+    if limit and len(digits.lstrip("-")) > limit:
+        return digits
+    return int(digits)
 
 
 def find_too_deep(text: str, max_depth: int) -> int | None:
-    """Offset of the first bracket that opens level max_depth + 1, ignoring brackets in strings."""
+    """Offset of the first bracket that opens level max_depth + 1, ignoring brackets in strings.
+
+    One pass: the regex only skips characters that cannot matter, so hostile text (unclosed
+    strings, runs of escaped quotes) costs time in proportion to its length."""
     if text.count("[") + text.count("{") <= max_depth:
         return None
-    # Fast pass in C (strings, then everything but brackets, removed); the slow pass below
-    # runs only to locate the offending bracket.
-    depth = peak = 0
-    for char in _NOT_BRACKET.sub("", _STRING.sub("", text)):
-        depth = depth + 1 if char in "[{" else max(depth - 1, 0)
-        peak = max(peak, depth)
-    if peak <= max_depth:
-        return None
     depth = 0
-    for token in _DEPTH_TOKENS.finditer(text):
-        char = token.group()
-        if char in "[{":
+    in_string = False
+    escaped_until = -1  # the character after a backslash in a string is taken as written
+    for found in _DEPTH_SIGNIFICANT.finditer(text):
+        position = found.start()
+        char = found.group()
+        if position < escaped_until and char != "\n":
+            continue
+        if char == "\n":
+            in_string = False  # a JSON string never spans a line break
+        elif in_string:
+            if char == '"':
+                in_string = False
+            elif char == "\\":
+                escaped_until = position + 2
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
             depth += 1
             if depth > max_depth:
-                return token.start()
+                return position
         elif char in "]}":
             depth = max(depth - 1, 0)
     return None
@@ -316,9 +334,6 @@ def _syslog_message_fields(message: str) -> dict[str, Scalar]:
         "audit_time": header["time"],
         "audit_serial": header["serial"],
     }
-    for pair in _KEY_VALUE.finditer(text, header.end()):
-        value = pair["value"]
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        fields.setdefault(pair["key"], value)
+    for pair in audit_pairs(text, start=header.end()):
+        fields.setdefault(pair.key, pair.value)
     return fields

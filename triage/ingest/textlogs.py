@@ -6,6 +6,7 @@ Zeek and web server logs live in their own modules; their loaders are importable
 import re
 
 from triage.errors import InputError
+from triage.ingest.auditd_pairs import audit_pairs
 from triage.ingest.base import ArtifactSource, Loaded, cap_raw, decode_text, iter_lines, parse_time
 from triage.ingest.limits import Limits
 from triage.ingest.linelogs import Parsed, load_lines, mostly, sample_lines, unparsed_note
@@ -29,8 +30,6 @@ _AUDIT = re.compile(
     r"(?:node=(?P<node>\S+) )?type=(?P<type>\S+) "
     r"msg=audit\((?P<time>\d+(?:\.\d+)?):(?P<serial>\d+)\):\s*(?P<body>.*)"
 )
-# Values are bare, "double-quoted" or 'single-quoted' (USER_* records nest pairs in msg='…').
-_AUDIT_PAIR = re.compile(r"""([A-Za-z_][\w.-]*)=("[^"]*"|'[^']*'|\S*)""")
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 _PROGRAM = r"(?P<program>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?:\s?"
@@ -79,22 +78,17 @@ def _audit_line(line: str) -> Parsed | None:
     }
     if match["node"]:
         fields["node"] = match["node"]
-    for key, value in _audit_pairs(match["body"]):
-        if key == "msg" and value.startswith("'"):
-            inner = value.strip("'")
+    for pair in audit_pairs(match["body"]):
+        if pair.key == "msg" and pair.quote == "'":
             # The nested pairs (acct, exe, addr, res, …) are what analysts search for.
-            for inner_key, inner_value in _audit_pairs(inner):
-                fields.setdefault(inner_key, inner_value.strip("\"'"))
-            fields["msg"] = inner
+            for inner in audit_pairs(pair.value):
+                fields.setdefault(inner.key, inner.value)
+            fields["msg"] = pair.value
             continue
-        fields[key] = value.strip("\"'")
-        if key == "proctitle" and not value.startswith('"'):
-            fields[key] = _decode_proctitle(value)
+        fields[pair.key] = pair.value
+        if pair.key == "proctitle" and not pair.quote:
+            fields[pair.key] = _decode_proctitle(pair.value)
     return fields, parse_time(float(match["time"]))
-
-
-def _audit_pairs(body: str) -> list[tuple[str, str]]:
-    return [(m.group(1), m.group(2)) for m in _AUDIT_PAIR.finditer(body)]
 
 
 def _decode_proctitle(value: str) -> str:

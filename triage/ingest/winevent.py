@@ -14,15 +14,19 @@ _DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNOREC
 # The declared encoding is meaningless for text already decoded, and expat rejects some.
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _INT_FIELDS = frozenset({"EventID", "EventRecordID"})
+# No salvage pattern runs past the next "<" (attributes not past ">" either), so each scan stops
+# at the next tag and the whole salvage stays linear however the broken XML is shaped.
 _SALVAGE_DATA = re.compile(r'<Data Name="(?P<name>[^"<>]*)">(?P<value>[^<]*)</Data>')
 _SALVAGE_SYSTEM = re.compile(
     r"<(?P<tag>EventID|Version|Level|Task|Opcode|Keywords|EventRecordID|Channel|Computer)"
-    r"(?:\s[^>]*)?>(?P<value>[^<]*)</(?P=tag)>"
+    r"(?:\s[^<>]*)?>(?P<value>[^<]*)</(?P=tag)>"
 )
 _SALVAGE_ATTRIBUTES = {
-    "Provider": re.compile(r'<Provider Name="([^"]*)"'),
-    "TimeCreated": re.compile(r'<TimeCreated SystemTime="([^"]*)"'),
+    "Provider": re.compile(r'<Provider Name="([^"<>]*)"'),
+    "TimeCreated": re.compile(r'<TimeCreated SystemTime="([^"<>]*)"'),
 }
+# Salvage reads the start of an event only: System and EventData fit well within this.
+_MAX_SALVAGED_CHARS = 64 * 1024
 
 
 def event_fields_from_xml(xml: str) -> dict[str, Scalar]:
@@ -57,6 +61,7 @@ def event_fields_from_xml(xml: str) -> dict[str, Scalar]:
 
 
 def _salvage(xml: str) -> dict[str, Scalar]:
+    xml = xml[:_MAX_SALVAGED_CHARS]
     fields: dict[str, Scalar] = {
         match["name"]: html.unescape(match["value"]) or None
         for match in _SALVAGE_DATA.finditer(xml)

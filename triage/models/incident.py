@@ -46,6 +46,3 @@ class Incident(Frozen):
     input_digest: str
     artifacts: tuple[Artifact, ...]
     records: tuple[Record, ...]
-
-    def records_of(self, artifact_id: str) -> tuple[Record, ...]:
-        return tuple(r for r in self.records if r.artifact_id == artifact_id)

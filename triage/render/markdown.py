@@ -1,11 +1,29 @@
-"""Markdown report: for tickets and chat, with evidence ids linking claims to quotes."""
+"""Markdown report: for tickets and chat, with evidence ids linking claims to quotes.
+
+Artifact-derived text is escaped so that it cannot become links, images, HTML or headings in a
+ticket viewer; quotes go in code spans.
+"""
+
+import re
 
 from triage.models import Evidence, TriageReport
-from triage.render import enrichment_notes
+from triage.render import enrichment_notes, safe_text
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!<>|~])")
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")
+def _md(text: str) -> str:
+    """Plain text for Markdown prose or a table cell: no markup, no control characters."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", safe_text(text)).replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """A code span for an exact quote (backticks cannot close it; pipes cannot end a cell)."""
+    return "`" + safe_text(text).replace("`", "'").replace("\n", " ").replace("|", "\\|") + "`"
+
+
+def _ids(ids: tuple[str, ...]) -> str:
+    return ", ".join(ids)
 
 
 def _source(evidence: Evidence) -> str:
@@ -19,23 +37,23 @@ def _source(evidence: Evidence) -> str:
 def render_markdown(report: TriageReport) -> str:
     v = report.verdict
     lines = [
-        f"# {report.incident.title}",
+        f"# {_md(report.incident.title)}",
         "",
-        f"**Verdict:** {v.classification} — {v.determination}  ",
+        f"**Verdict:** {v.classification} — {_md(v.determination)}  ",
         f"**Severity:** {v.severity} · **Confidence:** {v.confidence:.2f} · "
         f"**Needs human:** {'yes' if v.needs_human else 'no'}  ",
         f"**Incident:** {report.incident.id} · **Report:** {report.report_id} · "
         f"**Engine:** {report.run.engine}",
         "",
-        report.summary,
+        _md(report.summary),
         "",
-        f"_Rationale:_ {v.rationale}",
+        f"_Rationale:_ {_md(v.rationale)}",
         "",
     ]
     if report.findings:
         lines += ["## Findings", ""]
         lines += [
-            f"- **{f.id}** {f.statement} [{', '.join(f.evidence_ids)}]" for f in report.findings
+            f"- **{f.id}** {_md(f.statement)} [{_ids(f.evidence_ids)}]" for f in report.findings
         ]
         lines.append("")
     if report.techniques:
@@ -46,29 +64,31 @@ def render_markdown(report: TriageReport) -> str:
             "|---|---|---|---|",
         ]
         lines += [
-            f"| {t.id} | {_cell(t.name)} | {t.tactic} | {', '.join(t.evidence_ids)} |"
+            f"| {t.id} | {_md(t.name)} | {_md(t.tactic)} | {_ids(t.evidence_ids)} |"
             for t in report.techniques
         ]
         lines.append("")
     if report.timeline:
         lines += ["## Timeline", "", "| time (UTC) | event | evidence |", "|---|---|---|"]
         lines += [
-            f"| {t.time.isoformat()} | {_cell(t.description)} | {', '.join(t.evidence_ids)} |"
+            f"| {t.time.isoformat()} | {_md(t.description)} | {_ids(t.evidence_ids)} |"
             for t in report.timeline
         ]
         lines.append("")
     if report.actions:
         lines += ["## Recommended actions", ""]
         lines += [
-            f"- [{a.priority}] {a.text} ({a.playbook_ref}) [{', '.join(a.evidence_ids)}]"
+            f"- \\[{a.priority}\\] {_md(a.text)} ({_md(a.playbook_ref or '')}) "
+            f"[{_ids(a.evidence_ids)}]"
             for a in report.actions
         ]
         lines.append("")
     if report.observables:
         lines += ["## Observables", "", "| type | value | enrichment |", "|---|---|---|"]
-        for o in report.observables:
-            notes = enrichment_notes(o)
-            lines.append(f"| {o.type} | `{_cell(o.defanged)}` | {_cell(notes)} |")
+        lines += [
+            f"| {o.type} | {_code(o.defanged)} | {_md(enrichment_notes(o))} |"
+            for o in report.observables
+        ]
         lines.append("")
     lines += [
         "## Artifacts",
@@ -77,14 +97,14 @@ def render_markdown(report: TriageReport) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {a.id} | {_cell(a.path)} | {a.format} | {a.records} | `{a.sha256[:16]}…` |"
+        f"| {a.id} | {_md(a.path)} | {a.format} | {a.records} | `{a.sha256[:16]}…` |"
         for a in report.artifacts
     ]
     lines += ["", "## Evidence", "", "| id | kind | source | quote |", "|---|---|---|---|"]
     lines += [
-        f"| {e.id} | {e.kind} | {_cell(_source(e))} | `{_cell(e.quote[:160])}` |"
+        f"| {e.id} | {e.kind} | {_md(_source(e))} | {_code(e.quote[:160])} |"
         for e in report.evidence
     ]
     if report.guardrails.notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in report.guardrails.notes]
+        lines += ["", "## Notes", ""] + [f"- {_md(n)}" for n in report.guardrails.notes]
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from triage.models import TriageReport
-from triage.render import enrichment_notes
+from triage.render import enrichment_notes, safe_text
 
 SEVERITY_STYLE = {
     "informational": "dim",
@@ -29,6 +29,11 @@ def _ids(ids: tuple[str, ...]) -> Text:
     return Text(", ".join(ids), style="cyan")
 
 
+def _text(text: str, *, style: str = "") -> Text:
+    """Report text for a cell: never markup, never a live escape sequence."""
+    return Text(safe_text(text), style=style)
+
+
 def render_rich(report: TriageReport) -> RenderableType:
     v = report.verdict
     headline = Text.assemble(
@@ -40,40 +45,40 @@ def render_rich(report: TriageReport) -> RenderableType:
     )
     parts: list[RenderableType] = [
         Panel(
-            Group(headline, Text(report.summary), Text(v.rationale, style="dim")),
-            title=Text(report.incident.title),
+            Group(headline, _text(report.summary), _text(v.rationale, style="dim")),
+            title=_text(report.incident.title),
             subtitle=f"{report.incident.id} · {report.run.engine} · {report.report_id}",
         )
     ]
     if report.findings:
         table = _table("Findings", "id", "statement", "evidence")
         for f in report.findings[:MAX_ROWS]:
-            table.add_row(f.id, Text(f.statement), _ids(f.evidence_ids))
+            table.add_row(f.id, _text(f.statement), _ids(f.evidence_ids))
         parts.append(table)
     if report.techniques:
         table = _table("ATT&CK", "technique", "name", "tactic", "evidence")
         for t in report.techniques:
-            table.add_row(t.id, t.name, t.tactic, _ids(t.evidence_ids))
+            table.add_row(t.id, _text(t.name), _text(t.tactic), _ids(t.evidence_ids))
         parts.append(table)
     if report.timeline:
         table = _table("Timeline (UTC)", "time", "event", "evidence")
         for entry in report.timeline[:MAX_ROWS]:
             table.add_row(
                 entry.time.strftime("%Y-%m-%d %H:%M:%S"),
-                Text(entry.description),
+                _text(entry.description),
                 _ids(entry.evidence_ids),
             )
         parts.append(table)
     if report.actions:
         table = _table("Recommended actions", "priority", "action", "playbook")
         for a in report.actions:
-            table.add_row(a.priority, Text(a.text), a.playbook_ref or "")
+            table.add_row(a.priority, _text(a.text), _text(a.playbook_ref or ""))
         parts.append(table)
     if report.observables:
         table = _table("Observables (defanged)", "type", "value", "enrichment")
         for o in report.observables[:MAX_ROWS]:
             notes = enrichment_notes(o)
-            table.add_row(o.type, Text(o.defanged), Text(notes))
+            table.add_row(o.type, _text(o.defanged), _text(notes))
         if len(report.observables) > MAX_ROWS:
             table.caption = f"{len(report.observables) - MAX_ROWS} more in -f json / -f md"
         parts.append(table)
@@ -82,7 +87,7 @@ def render_rich(report: TriageReport) -> RenderableType:
         lost = f" ({artifact.records_lost} lost)" if artifact.records_lost else ""
         table.add_row(
             artifact.id,
-            Text(artifact.path),
+            _text(artifact.path),
             artifact.format,
             f"{artifact.records}{lost}",
             artifact.sha256[:16] + "…",
@@ -91,10 +96,10 @@ def render_rich(report: TriageReport) -> RenderableType:
     table = _table("Evidence", "id", "source", "quote")
     for e in report.evidence[:MAX_ROWS]:
         source = f"{e.artifact_id} {e.locator}" if e.artifact_id else e.provider or e.playbook_ref
-        table.add_row(e.id, Text(source or ""), Text(e.quote[:200]))
+        table.add_row(e.id, _text(source or ""), _text(e.quote[:200]))
     if len(report.evidence) > MAX_ROWS:
         table.caption = f"{len(report.evidence) - MAX_ROWS} more in -f json / -f md"
     parts.append(table)
     for note in report.guardrails.notes:
-        parts.append(Text(f"note: {note}", style="dim"))
+        parts.append(_text(f"note: {note}", style="dim"))
     return Group(*parts)
