@@ -288,3 +288,33 @@ def test_import_hash_in_free_text_is_not_a_file_hash() -> None:
         incident(record("line:1", raw=f"Hashes: MD5={md5},IMPHASH={imphash}"))
     )
     assert values(found, "md5") == [md5]
+
+
+_ORDER_SCRIPT = """
+import json, sys
+from triage.ingest import Limits, load_incident
+from triage.observables import extract_observables
+incident = load_incident([sys.argv[1]], Limits())
+print(json.dumps([[o.type, o.value] for o in extract_observables(incident)]))
+"""
+
+
+def test_observable_order_does_not_depend_on_string_hashing() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import SAMPLES
+
+    case = SAMPLES / "S01-phish-credential-harvest"
+    orders = []
+    for seed in ("1", "7", "4242"):  # 1 and 7 gave different orders before the fix
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", _ORDER_SCRIPT, str(case)],
+            capture_output=True, text=True, env=env, timeout=60, check=True,
+        )  # fmt: skip
+        orders.append(json.loads(done.stdout))
+    assert len(orders[0]) > 3
+    assert orders[0] == orders[1] == orders[2]

@@ -7,11 +7,11 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from triage import __version__
 from triage.analysts.base import Analyst, CaseFile
 from triage.detect import Detector
+from triage.enrich import Enricher
 from triage.errors import ConfigError
 from triage.evidence import EvidenceCatalog
 from triage.ingest import load_incident
@@ -19,7 +19,6 @@ from triage.knowledge import PlaybookSearch
 from triage.knowledge.playbook import Playbook
 from triage.models import (
     Detection,
-    EnrichmentResult,
     Incident,
     Observable,
     PlaybookHit,
@@ -50,23 +49,13 @@ class TriageDeps:
     """Everything a run needs, built once from settings (and replaced in tests)."""
 
     detector: Detector
-    enricher: "IncidentEnricher"
+    enricher: Enricher
     analyst: Analyst
     playbooks: PlaybookSearch | None
     library: dict[str, Playbook]
     health: tuple[ProviderHealth, ...] = ()
     notes: tuple[str, ...] = ()
     attack_version: str | None = None
-
-
-class IncidentEnricher(Protocol):
-    """The enrichment calls a run makes (triage.enrich.service.EnrichmentService)."""
-
-    def enrich_incident(
-        self, incident: Incident, observables: Sequence[Observable]
-    ) -> Sequence[EnrichmentResult]: ...
-
-    def health(self) -> tuple[ProviderHealth, ...]: ...
 
 
 def playbook_query(incident: Incident, detections: Sequence[Detection]) -> str:

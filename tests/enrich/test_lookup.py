@@ -81,3 +81,28 @@ def test_config_from_settings_wraps_keys(tmp_path: Path) -> None:
     assert config.offline and config.intel_dir == Path("/x")
     assert config.virustotal_key is not None and config.virustotal_key.reveal() == "secret-vt"
     assert "secret-vt" not in repr(config)
+
+
+@pytest.mark.parametrize("value", ["", "   ", "-", "(null)", "127.0.0.1", "0.0.0.0"])
+def test_values_a_run_would_drop_are_usage_errors(value: str) -> None:
+    service = build_service(EnrichmentConfig(offline=True))
+    with pytest.raises(UsageError) as raised:
+        enrich_value(value, service=service)
+    assert raised.value.exit_code == 2 and str(raised.value)
+
+
+def test_out_of_range_dotted_numbers_are_not_a_host() -> None:
+    """Decision: four dotted numbers are meant as an IPv4 address; enriching them as a host
+    name would answer a question nobody asked, so the analyst is told instead."""
+    service = build_service(EnrichmentConfig(offline=True))
+    with pytest.raises(UsageError, match="not a valid IP address"):
+        enrich_value("999.999.1.1", service=service)
+
+
+def test_enrich_and_run_normalise_alike() -> None:
+    from triage.observables.normalise import normalise
+
+    service = build_service(EnrichmentConfig(offline=True))
+    for raw in ("evil[.]example[.]com", "ALICE(at)Corp[dot]com", "fxp://files[.]evil.net/a"):
+        observable, _ = enrich_value(raw, service=service)
+        assert observable.value == normalise(observable.type, raw)

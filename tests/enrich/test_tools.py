@@ -20,7 +20,7 @@ def test_one_tool_per_provider_plus_lookups_and_each_runs(no_network: list[objec
     assert geo[0]["provider"] == "geoip" and geo[0]["details"]["country_code"] == "US"
     intel = json.loads(tools["enrich_intel_pack"].invoke({"value": "198[.]51[.]100[.]23"}))
     assert intel[0]["status"] == "ok"
-    wrong = json.loads(tools["enrich_geoip"].invoke({"value": "evil.example"}))
+    wrong = json.loads(tools["enrich_geoip"].invoke({"value": "evil-login.com"}))
     assert "does not handle domain" in wrong["error"]
     bad_type = json.loads(tools["enrich_geoip"].invoke({"value": "x", "type": "planet"}))
     assert "unknown observable type" in bad_type["error"]

@@ -3,11 +3,13 @@
 import base64
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REALDATA, requires_realdata
+from triage.errors import InputError
 from triage.ingest.base import ArtifactSource, Loaded, decode_text
 from triage.ingest.email import EmailLoader, html_to_text, sniff_file_type
 from triage.ingest.limits import Limits
@@ -185,3 +187,45 @@ def test_real_html_attachment_hash_matches_its_base64_body() -> None:
     assert attachment.fields["size"] == len(payload)
     assert attachment.fields["declared_type"] == "text/html"
     assert str(attachment.fields["filename"]).endswith(".html")
+
+
+def _nested(levels: int, *, siblings: int = 1) -> bytes:
+    """`siblings` multipart/mixed containers side by side, each nesting `levels` deep."""
+    head = b"From: a@example.com\r\nSubject: nested\r\nMIME-Version: 1.0\r\n"
+    top = b'Content-Type: multipart/mixed; boundary="top"\r\n\r\n'
+    chain = b""
+    for sibling in range(siblings):
+        opening = b"".join(
+            b'--%d.%d\r\nContent-Type: multipart/mixed; boundary="%d.%d"\r\n\r\n'
+            % (sibling, level - 1, sibling, level)
+            for level in range(1, levels)
+        )
+        closing = b"".join(
+            b"--%d.%d--\r\n" % (sibling, level) for level in range(levels - 1, 0, -1)
+        )
+        leaf = b"--%d.%d\r\nContent-Type: text/plain\r\n\r\nleaf %d\r\n" % (
+            sibling,
+            levels - 1,
+            sibling,
+        )
+        chain += b'--top\r\nContent-Type: multipart/mixed; boundary="%d.0"\r\n\r\n' % sibling
+        chain += opening + leaf + closing + b"--%d.0--\r\n" % sibling
+    return head + top + chain + b"--top--\r\n"
+
+
+def test_deeply_nested_multipart_is_an_input_error_before_parsing() -> None:
+    # 3,000 levels exhausted the stdlib parser's recursion: a crash, exit 70.
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="nested more than 50 deep") as caught:
+        _load(_nested(3_000))
+    assert time.perf_counter() - started < 2
+    assert caught.value.exit_code == 3
+
+
+def test_moderate_nesting_and_many_sibling_containers_still_load() -> None:
+    shallow = _load(_nested(5, siblings=80))
+    leaves = [r for r in shallow.records if r.source == "email.body"]
+    assert len(leaves) == 80 and "leaf 79" in leaves[-1].raw
+    deeper = _load(_nested(30))
+    assert any(r.locator == "header:Subject#1" for r in deeper.records)
+    assert any("MIME nesting deeper than 20" in note for note in deeper.notes)

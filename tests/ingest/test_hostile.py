@@ -36,6 +36,13 @@ HOSTILE = {
     "deep.json": b"[" * 100_000 + b"]" * 100_000,
     "empty.log": b"",
     "cut-short.evtx": b"ElfFile\x00" + b"\x00" * 100,
+    "deep-mime.eml": (
+        b'From: a@example.com\nSubject: deep\nContent-Type: multipart/mixed; boundary="b0"\n\n'
+        + b"".join(
+            b'--b%d\nContent-Type: multipart/mixed; boundary="b%d"\n\n' % (level, level + 1)
+            for level in range(3_000)
+        )
+    ),
 }
 
 

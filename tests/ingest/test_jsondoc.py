@@ -1,6 +1,7 @@
 """JSON documents and JSON Lines: shapes, locators, fields per fields.md, hostile input."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,71 @@ def test_every_realdata_json_file_loads() -> None:
             if path.read_bytes().lstrip()[:1] in (b"{", b"["):
                 _, records, lost = _load(path.read_bytes())
                 assert records and lost == 0, path
+
+
+def _syslog_row(message: str) -> bytes:
+    row = {"Type": "Syslog", "Computer": "h1", "SyslogMessage": message}
+    return (json.dumps(row) + "\n" + json.dumps(row) + "\n").encode()
+
+
+def test_auoms_message_pairs_in_a_syslog_row() -> None:
+    message = (
+        'type=AUOMS_EXECVE audit(1652292621.986:84138): exe="/usr/bin/curl" '
+        'cmdline="curl -o /tmp/x http://198.51.100.7/a?b=c" proctitle=curl -s x=1 redactors='
+    )
+    _, records, _ = _load(_syslog_row(message))
+    fields = records[0].fields
+    assert (fields["type"], fields["audit_serial"]) == ("AUOMS_EXECVE", "84138")
+    assert fields["exe"] == "/usr/bin/curl"
+    assert fields["cmdline"] == "curl -o /tmp/x http://198.51.100.7/a?b=c"
+    assert fields["proctitle"] == "curl -s"  # a bare value runs to the next " key="
+    assert fields["x"] == "1"
+
+
+def test_syslog_message_with_a_long_run_of_spaces_parses_in_linear_time() -> None:
+    # The old lazy key=value regex took about 90 s on this row.
+    message = "type=X audit(1.0:1): a=b" + " " * 100_000 + "x"
+    started = time.perf_counter()
+    _, records, _ = _load(_syslog_row(message))
+    assert time.perf_counter() - started < 2
+    assert records[0].fields["a"] == "b" + " " * 100_000 + "x"
+
+
+def test_depth_scan_of_an_unclosed_string_of_escaped_quotes_is_linear() -> None:
+    # The old string-stripping regex restarted at every quote: 33 s for this input.
+    hostile = "[" * 70 + '"' + '\\"' * 50_000
+    started = time.perf_counter()
+    assert find_too_deep(hostile, 64) == 64
+    assert find_too_deep("[" * 60 + '"' + '\\"' * 50_000 + "[" * 10, 64) is None
+    assert time.perf_counter() - started < 2
+    with pytest.raises(InputError, match="nested deeper than 64 levels"):
+        _load(hostile)
+
+
+def test_depth_scan_tracks_escapes_and_line_breaks() -> None:
+    opens = "[" * 65
+    # One bracket outside the string, so the 64th of `opens` is the first too deep.
+    closed_by_escaped_backslash = '["\\\\"'
+    assert find_too_deep(closed_by_escaped_backslash + opens, 64) == 5 + 63
+    assert find_too_deep('["\\"' + opens, 64) is None  # \" does not close: all in the string
+    assert find_too_deep('["' + opens + '"]', 64) is None
+    assert find_too_deep('["abc\n' + opens, 64) == 6 + 63  # a string never spans a line break
+
+
+def test_over_long_integer_is_kept_as_its_digits() -> None:
+    digits = "9" * 5_000
+    _, records, _ = _load(f'{{"title": "x", "severity": "High", "count": {digits}, "n": 7}}')
+    assert records[0].fields["count"] == digits
+    assert records[0].fields["n"] == 7
+    _, lines, lost = _load(f'{{"a": -{digits}}}\n{{"a": 1}}\n')
+    assert lost == 0 and lines[0].fields["a"] == "-" + digits
+
+
+def test_json_line_limit_counts_utf8_bytes() -> None:
+    limits = Limits(max_line_bytes=100)
+    fits = json.dumps({"u": "é" * 40}, ensure_ascii=False)  # 40 characters but 80 bytes of é
+    _, records, _ = _load(f"{fits}\n{fits}\n", limits)
+    assert len(records) == 2
+    over = json.dumps({"u": "é" * 50}, ensure_ascii=False)  # 59 characters, 109 bytes
+    with pytest.raises(InputError, match="line 2 is 109 bytes, over the 100-byte limit"):
+        _load(f"{fits}\n{over}\n", limits)

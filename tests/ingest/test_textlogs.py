@@ -1,8 +1,12 @@
 """Syslog, auditd, Windows event XML lines and the plain-text fallback."""
 
+import time
+
+import pytest
 import yaml
 
 from tests.conftest import REALDATA, requires_realdata
+from triage.errors import InputError
 from triage.ingest.base import ArtifactSource, Loaded, Loader
 from triage.ingest.limits import Limits
 from triage.ingest.textlogs import (
@@ -86,6 +90,28 @@ def test_auditd_user_record_flattens_nested_pairs() -> None:
     assert record.fields["addr"] == "198.51.100.4"
     assert record.fields["res"] == "failed"
     assert record.fields["pid"] == "9"
+
+
+def test_auditd_hex_proctitle_and_hostile_spacing() -> None:
+    lines = (
+        "type=PROCTITLE msg=audit(1700000000.5:7): proctitle=6C73002D6C61\n"
+        "type=SYSCALL msg=audit(1700000000.5:8): a=b" + " " * 100_000 + 'x exe="/bin/ls"\n'
+    )
+    started = time.perf_counter()
+    first, second = _load(AuditdLoader(), lines.encode()).records
+    assert time.perf_counter() - started < 2
+    assert first.fields["proctitle"] == "ls -la"
+    assert second.fields["a"] == "b" + " " * 100_000 + "x"
+    assert second.fields["exe"] == "/bin/ls"
+
+
+def test_line_limit_counts_utf8_bytes_not_characters() -> None:
+    limits = Limits(max_line_bytes=100)
+    source = ArtifactSource(artifact_id="A1", path="x.txt", data=("é" * 50 + "\n").encode())
+    assert len(PlainTextLoader().load(source, limits).records) == 1  # 50 characters, 100 bytes
+    emoji = ArtifactSource(artifact_id="A1", path="x.txt", data=("ok\n" + "🦀" * 26).encode())
+    with pytest.raises(InputError, match="line 2 is 104 bytes, over the 100-byte limit"):
+        PlainTextLoader().load(emoji, limits)  # only 26 characters
 
 
 @requires_realdata

@@ -1,5 +1,7 @@
 """Windows-event XML → fields: System names, EventData/UserData items, hostile and broken XML."""
 
+import time
+
 import pytest
 
 from triage.errors import InputError
@@ -74,6 +76,19 @@ def test_broken_agent_xml_is_salvaged() -> None:
     assert fields["CommandLine"] == "bash -i"
     assert fields["Image"] == "< unknown process> "
     assert "ParentImage" not in fields
+
+
+def test_salvage_reads_attributes_and_stays_linear_on_hostile_xml() -> None:
+    broken = '<Event><System><EventID Qualifiers="0">4625</EventID><Computer>dc & co</Computer>'
+    assert event_fields_from_xml(broken)["EventID"] == 4625
+    # The old salvage pattern ran past "<" looking for ">": 11 s for 11,000 repeats.
+    hostile = "<Event>" + "<EventID " * 30_000
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="malformed event XML"):
+        event_fields_from_xml(hostile)
+    with pytest.raises(InputError, match="malformed event XML"):
+        event_fields_from_xml("<Event>" + '<Data Name="' * 30_000)
+    assert time.perf_counter() - started < 2
 
 
 def test_not_an_event_is_an_input_error() -> None:

@@ -13,12 +13,12 @@ from triage.detect.email_lexicon import (
 )
 from triage.detect.email_signals import (
     BARE_URL,
-    LINK_PATTERN,
     MAX_LINKS,
     MAX_SCAN_CHARS,
     Finding,
     Link,
     Message,
+    anchored_links,
     attachment_findings,
     auth_findings,
     header_value,
@@ -30,6 +30,7 @@ from triage.enrich.domains import BRAND_OWNED_DOMAINS, DomainAnalysis
 from triage.enrich.lookalike import match_brand
 from triage.enrich.provider import DEFAULT_BRANDS, EnrichmentConfig
 from triage.models import Detection, Incident, Record, RecordRef
+from triage.observables.normalise import registrable_domain
 
 
 def _decoded(value: str) -> str:
@@ -79,12 +80,7 @@ class EmailPhishingDetector:
 
     def registrable(self, host: str) -> str:
         """Registrable domain; the last two labels under a reserved or unknown suffix (.example)."""
-        if not host:
-            return ""
-        facts = self._analysis.facts(host)
-        if facts.suffix:
-            return facts.registrable
-        return ".".join(host.strip(".").lower().split(".")[-2:])
+        return registrable_domain(host)
 
     def owns(self, brand: str, domain: str) -> bool:
         """Whether `domain` is one the brand sends from (its free-mail service does not count)."""
@@ -105,8 +101,7 @@ class EmailPhishingDetector:
         links: list[Link] = []
         for body in bodies:
             text = body.raw[:MAX_SCAN_CHARS]
-            for match in LINK_PATTERN.finditer(text):
-                links.append(Link(body, match.group(1).strip(), match.group(2)))
+            links += [Link(body, shown, url) for shown, url in anchored_links(text)]
             links += [Link(body, "", m.group(1)) for m in BARE_URL.finditer(text)]
         return Message(
             artifact_id=artifact_id,

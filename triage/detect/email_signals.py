@@ -2,6 +2,7 @@
 the detector in triage.detect.email settles their levels and turns them into Detections."""
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 from typing import Protocol
@@ -22,11 +23,13 @@ from triage.models.base import Severity, severity_rank
 
 MAX_SCAN_CHARS = 20_000  # per body part: lures sit at the top, and text is attacker-sized
 MAX_LINKS = 200
-LINK_PATTERN = re.compile(r"([^<>\n]{0,160}?)\s*<((?:https?|mailto|ftp):[^>\s]{1,2048})>", re.I)
+MAX_SHOWN_CHARS = 160  # anchor text kept before a <url>
+# Runs are bounded and exclude their own delimiters so that no search retries a long run.
+LINK_TARGET = re.compile(r"<((?:https?|mailto|ftp):[^<>\s]{1,2048})>", re.IGNORECASE)
 BARE_URL = re.compile(r"(?<![<\w])(https?://[^\s<>\"']{1,2048})", re.IGNORECASE)
-_SHOWN_HOST = re.compile(r"(?:https?://)?((?:[a-z0-9-]{1,63}\.)+[a-z]{2,24})\b", re.IGNORECASE)
-_SHOWN_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*")
-_URLS = re.compile(r"<[^>\s]{1,2048}>|\b(?:https?|ftp|mailto):[^\s<>]{1,2048}", re.IGNORECASE)
+_SHOWN_HOST = re.compile(r"(?:https?://)?((?:[a-z0-9-]{1,63}\.){1,10}[a-z]{2,24})\b", re.IGNORECASE)
+_SHOWN_ADDRESS = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,10}")
+_URLS = re.compile(r"<[^<>\s]{1,2048}>|\b(?:https?|ftp|mailto):[^\s<>]{1,2048}", re.IGNORECASE)
 LINK = "T1566.002"
 
 
@@ -83,6 +86,18 @@ def header_value(record: Record | None) -> str:
     return str(record.fields.get("value", "")) if record is not None else ""
 
 
+def anchored_links(text: str) -> Iterator[tuple[str, str]]:
+    """(shown text, url) for each `words <url>` in a body: the words are those on the line
+    before the bracket, at most MAX_SHOWN_CHARS of them, "" when there are none."""
+    floor = 0
+    for match in LINK_TARGET.finditer(text):
+        # Each slice ends where the previous link did, so the whole body is read once.
+        before = text[floor : match.start()].rstrip()[-MAX_SHOWN_CHARS:]
+        cut = max(before.rfind("<"), before.rfind(">"), before.rfind("\n"))
+        yield before[cut + 1 :].strip(), match.group(1)
+        floor = match.end()
+
+
 def link_host(url: str) -> str:
     if url.lower().startswith("mailto:"):
         address = unquote(url[7:].split("?", 1)[0]).strip().lower()
@@ -95,6 +110,7 @@ def link_host(url: str) -> str:
 
 def shown_target(text: str) -> str:
     """A domain or address the anchor text displays, "" when it shows only words."""
+    text = text[:MAX_SHOWN_CHARS]
     address = _SHOWN_ADDRESS.search(text)
     if address:
         return address.group(0).lower()

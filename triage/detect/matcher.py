@@ -33,13 +33,11 @@ from sigma.types import (
     SpecialChars,
 )
 
+from triage.detect.value_match import UnsupportedRule as UnsupportedRule  # its old home
+from triage.detect.value_match import Wildcard, linear_regex
 from triage.models import Scalar
 
 KEYWORD_FIELD = "<raw>"
-
-
-class UnsupportedRule(Exception):
-    """A rule uses a Sigma feature this evaluator does not implement; the rule is skipped."""
 
 
 def _text(value: Scalar) -> str | None:
@@ -122,8 +120,8 @@ def _string_parts(value: Sequence[object], *, cased: bool) -> list[str | Special
     return parts
 
 
-def _pattern(parts: Sequence[str | SpecialChars]) -> str:
-    """A regular expression for `re.search` equivalent to the whole-value wildcard match."""
+def _literal_pattern(parts: Sequence[str | SpecialChars]) -> str | None:
+    """A regular expression for the value when it has no inner `*` (so none that repeats)."""
     star = SpecialChars.WILDCARD_MULTI
     body = list(parts)
     head = "" if body and body[0] == star else r"\A"
@@ -132,40 +130,46 @@ def _pattern(parts: Sequence[str | SpecialChars]) -> str:
         body.pop(0)
     while body and body[-1] == star:
         body.pop()
-    middle = "".join(
-        re.escape(p) if isinstance(p, str) else (".*" if p == star else ".") for p in body
-    )
-    return head + middle + tail
+    if star in body:
+        return None
+    return head + "".join(re.escape(p) if isinstance(p, str) else "." for p in body) + tail
 
 
 def _alternatives_test(alternatives: Sequence[Sequence[object]], *, cased: bool) -> FieldTest:
-    """Many strings for one field in one regular expression: a single pass over the text."""
-    patterns = [_pattern(_string_parts(parts, cased=cased)) for parts in alternatives]
-    regex = re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL)
+    """Many strings for one field: those without an inner `*` share one regular expression
+    (a single pass over the text); the others are wildcard matches."""
+    patterns: list[str] = []
+    wildcards: list[Wildcard] = []
+    for value in alternatives:
+        parts = _string_parts(value, cased=cased)
+        pattern = _literal_pattern(parts)
+        if pattern is None:
+            wildcards.append(Wildcard(parts))
+        else:
+            patterns.append(pattern)
+    regex = re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL) if patterns else None
     lookup: Callable[[FieldView, str], str | None] = FieldView.text if cased else FieldView.folded
-    return lambda view, name: (text := lookup(view, name)) is not None and bool(regex.search(text))
+
+    def test(view: FieldView, name: str) -> bool:
+        text = lookup(view, name)
+        if text is None:
+            return False
+        if regex is not None and regex.search(text):
+            return True
+        return any(w.matches(text) for w in wildcards)
+
+    return test
 
 
 def _string_test(value: Sequence[object], *, cased: bool) -> FieldTest:
     """A test for one Sigma string given as its parts (text, `*` and `?` wildcards)."""
     parts = _string_parts(value, cased=cased)
     lookup: Callable[[FieldView, str], str | None] = FieldView.text if cased else FieldView.folded
-    star = SpecialChars.WILDCARD_MULTI
     if all(isinstance(p, str) for p in parts):
         literal = "".join(p for p in parts if isinstance(p, str))
         return lambda view, name: lookup(view, name) == literal
-    if len(parts) == 3 and parts[0] == star == parts[2] and isinstance(parts[1], str):
-        needle = parts[1]
-        return lambda view, name: (text := lookup(view, name)) is not None and needle in text
-    if len(parts) == 2 and parts[0] == star and isinstance(parts[1], str):
-        suffix = parts[1]
-        return lambda view, name: (text := lookup(view, name)) is not None and text.endswith(suffix)
-    if len(parts) == 2 and parts[1] == star and isinstance(parts[0], str):
-        prefix = parts[0]
-        return lambda view, name: (
-            (text := lookup(view, name)) is not None and text.startswith(prefix)
-        )
-    return _alternatives_test([value], cased=cased)
+    wildcard = Wildcard(parts)
+    return lambda view, name: (text := lookup(view, name)) is not None and wildcard.matches(text)
 
 
 def _as_number(value: Scalar) -> float | None:
@@ -229,10 +233,7 @@ def value_test(value: object) -> FieldTest:
         flags = 0
         for flag in value.flags:
             flags |= SigmaRegularExpression.sigma_to_python_flags[flag]
-        try:
-            regex = re.compile(str(value.regexp), flags)
-        except re.error as exc:
-            raise UnsupportedRule(f"invalid regular expression: {exc}") from exc
+        regex = linear_regex(str(value.regexp), flags)
         return lambda view, name: (text := view.text(name)) is not None and bool(regex.search(text))
     if isinstance(value, SigmaCIDRExpression):
         return _cidr_test(value)

@@ -13,7 +13,13 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from triage.detect.logsources import RecordLogsource
-from triage.detect.matcher import CompiledCondition, FieldView, UnsupportedRule, compile_condition
+from triage.detect.matcher import (
+    CompiledCondition,
+    FieldView,
+    UnsupportedRule,
+    compile_condition,
+)
+from triage.detect.value_match import check_regex
 from triage.models.base import SEVERITY_ORDER, Severity
 
 BUILTIN_RULES = Path(__file__).resolve().parent.parent / "data" / "rules"
@@ -99,6 +105,8 @@ def _reason_for(error: Exception) -> str:
         return "aggregation in condition (| count() …)"
     if "modifier" in lowered:
         return "unknown or invalid modifier"
+    if "regular expression" in lowered:
+        return "invalid regular expression"
     if isinstance(error, UnsupportedRule):
         return "unsupported feature"
     return "invalid Sigma rule"
@@ -106,6 +114,7 @@ def _reason_for(error: Exception) -> str:
 
 def compile_rule(document: Mapping[str, Any], *, source: str, fallback_id: str) -> CompiledRule:
     """Compile one rule document; raises UnsupportedRule or SigmaError when it cannot run."""
+    _check_regexes(document.get("detection"))
     rule = SigmaRule.from_dict(dict(document), collect_errors=True)
     if rule.errors:
         raise rule.errors[0]
@@ -126,6 +135,32 @@ def compile_rule(document: Mapping[str, Any], *, source: str, fallback_id: str) 
         conditions=conditions,
         source=source,
     )
+
+
+_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
+
+
+def _check_regexes(detection: object) -> None:
+    """Reject `|re` values that Python or RE2 cannot compile before pySigma sees them: its
+    RE2 check would otherwise print RE2 warnings on stderr for every bad rule."""
+    searches: list[object] = [detection]
+    while searches:
+        item = searches.pop()
+        if isinstance(item, list):
+            searches += item
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            modifiers = str(key).split("|")[1:]
+            if "re" not in modifiers:
+                searches.append(value)
+                continue
+            flags = 0
+            for modifier in modifiers:
+                flags |= _REGEX_FLAGS.get(modifier, 0)
+            for pattern in value if isinstance(value, list) else [value]:
+                if isinstance(pattern, str):
+                    check_regex(pattern, flags)
 
 
 def _document_problem(document: object) -> str | None:

@@ -3,13 +3,19 @@
 from collections.abc import Sequence
 from typing import Protocol
 
-from triage.models import EnrichmentResult, Observable
+from triage.models import EnrichmentResult, Incident, Observable, ProviderHealth
 
 
 class Enricher(Protocol):
-    """Runs every applicable provider on each observable; failures become statuses."""
+    """What a triage run asks of enrichment (EnrichmentService is the implementation): every
+    applicable provider on each observable, plus header analysis of the incident's e-mails;
+    failures become statuses, never exceptions."""
 
-    def enrich(self, observables: Sequence[Observable]) -> Sequence[EnrichmentResult]: ...
+    def enrich_incident(
+        self, incident: Incident, observables: Sequence[Observable]
+    ) -> Sequence[EnrichmentResult]: ...
+
+    def health(self) -> tuple[ProviderHealth, ...]: ...
 
 
 # Imported after the protocol so that submodules never depend on this package module.

@@ -4,6 +4,7 @@ cradles, living-off-the-land binaries and obfuscation."""
 import base64
 import binascii
 import re
+from dataclasses import dataclass
 
 from triage.enrich.provider import Details, verdict_for
 from triage.models import EnrichmentResult, Observable
@@ -20,23 +21,55 @@ LOLBINS = frozenset((
     "certreq", "ieexec", "dnscmd", "ntdsutil", "vssadmin", "wevtutil", "bcdedit", "reg",
 ))
 # fmt: on
-_FLAG = re.compile(r"(?:^|\s)[-/–](\w+)\s*[:\s]\s*['\"]?([A-Za-z0-9+/=]{8,})", re.IGNORECASE)
+# Possessive runs: the separator (spaces with at most one colon) is read once, not re-split.
+_FLAG = re.compile(
+    r"(?:^|\s)[-/–](\w++)(?:\s*+:\s*+|\s++)['\"]?([A-Za-z0-9+/=]{8,})", re.IGNORECASE
+)
 _EXE = re.compile(r"(?:^|[\\/\s\"'])([\w.-]+?)(?:\.exe)?(?=[\s\"']|$)", re.IGNORECASE)
-_CRADLES = (
+
+
+@dataclass(frozen=True)
+class InOrder:
+    """`first`, then `then` later on the same line: what the regex `first.*?then` finds,
+    without retrying the rest of the line from every occurrence of `first`."""
+
+    first: re.Pattern[str]
+    then: re.Pattern[str]
+
+    def search(self, text: str) -> bool:
+        position = 0
+        while match := self.first.search(text, position):
+            line_end = text.find("\n", match.end())
+            line_end = len(text) if line_end < 0 else line_end
+            if self.then.search(text, match.end(), line_end):
+                return True
+            position = line_end + 1
+        return False
+
+
+def _in_order(first: str, then: str, flags: int = re.IGNORECASE) -> InOrder:
+    return InOrder(re.compile(first, flags), re.compile(then, flags))
+
+
+Trait = re.Pattern[str] | InOrder
+_CRADLES: tuple[tuple[Trait, str], ...] = (
     (re.compile(r"downloadstring|downloadfile|downloaddata|openread", re.I), "WebClient download"),
     (re.compile(r"net\.webclient|system\.net\.http|invoke-webrequest|\biwr\b", re.I),
      "web request from the command line"),
     (re.compile(r"invoke-restmethod|\birm\b\s+https?:", re.I), "Invoke-RestMethod download"),
     (re.compile(r"\biex\b|invoke-expression", re.I), "Invoke-Expression of built text"),
-    (re.compile(r"start-bitstransfer|bitsadmin\b.*?/transfer", re.I), "BITS transfer"),
-    (re.compile(r"certutil\b.*?-urlcache|certutil\b.*?-decode", re.I), "certutil download/decode"),
-    (re.compile(r"mshta\b.*?(?:https?:|javascript:|vbscript:)", re.I), "mshta remote script"),
-    (re.compile(r"regsvr32\b.*?/i:\s*https?:", re.I), "regsvr32 scriptlet (Squiblydoo)"),
-    (re.compile(r"\b(?:curl|wget)(?:\.exe)?\s+.*?https?://", re.I), "curl/wget download"),
+    (re.compile(r"start-bitstransfer", re.I), "BITS transfer"),
+    (_in_order(r"bitsadmin\b", r"/transfer"), "BITS transfer"),
+    (_in_order(r"certutil\b", r"-urlcache|-decode"), "certutil download/decode"),
+    (_in_order(r"mshta\b", r"https?:|javascript:|vbscript:"), "mshta remote script"),
+    (_in_order(r"regsvr32\b", r"/i:\s*+https?:"), "regsvr32 scriptlet (Squiblydoo)"),
+    (_in_order(r"\b(?:curl|wget)(?:\.exe)?\s", r"https?://"), "curl/wget download"),
 )  # fmt: skip
-_OBFUSCATION = (
-    (re.compile(r"(?:\w\^){2,}\w|\w\^\w.*\w\^\w"), "caret insertion"),
-    (re.compile(r"(?:[a-z]`){2,}[a-z]|[a-z]`[a-z].*[a-z]`[a-z]", re.I), "backtick insertion"),
+_OBFUSCATION: tuple[tuple[Trait, str], ...] = (
+    (re.compile(r"(?:\w\^){2,}\w"), "caret insertion"),
+    (_in_order(r"\w\^\w", r"\w\^\w", 0), "caret insertion"),
+    (re.compile(r"(?:[a-z]`){2,}[a-z]", re.I), "backtick insertion"),
+    (_in_order(r"[a-z]`[a-z]", r"[a-z]`[a-z]"), "backtick insertion"),
     (re.compile(r"\[char\]\s*\d+|\[convert\]::fromBase64String|frombase64string", re.I),
      "character codes / base64 decoding at run time"),
     (re.compile(r"['\"]\s*\+\s*['\"]"), "string concatenation"),
@@ -45,7 +78,7 @@ _OBFUSCATION = (
     (re.compile(r"(?:^|\s)[-/](?:ep|exec\w*)\s+(?:bypass|unrestricted)\b", re.I),
      "execution policy bypass"),
     (re.compile(r"(?:^|\s)[-/]noni\w*\b", re.I), "-NonInteractive"),
-    (re.compile(r"[A-Za-z0-9+/]{200,}={0,2}"), "long base64 blob"),
+    (re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{200,}={0,2}"), "long base64 blob"),
 )  # fmt: skip
 
 

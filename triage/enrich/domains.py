@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from triage.enrich.lookalike import decode_idn, dga_signals, match_brand, skeleton
 from triage.enrich.provider import Details, verdict_for
 from triage.models import EnrichmentResult, Observable
+from triage.observables.normalise import registrable_domain
 
 # fmt: off
 SHORTENERS = frozenset((
@@ -80,7 +81,7 @@ class DomainAnalysis:
     def facts(self, host: str) -> DomainFacts:
         host = host.strip().rstrip(".").lower()
         parts = self._extract(host)
-        registrable = f"{parts.domain}.{parts.suffix}" if parts.suffix else parts.domain
+        registrable = registrable_domain(host)
         unicode_host = ".".join(decode_idn(p) for p in host.split("."))
         label = decode_idn(parts.domain)
         is_brand = registrable in self._trusted or (

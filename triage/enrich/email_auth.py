@@ -11,7 +11,9 @@ from triage.models.intel import EnrichmentVerdict
 
 PROVIDER = "email-auth"
 _AUTH_RESULT = re.compile(r"\b(spf|dkim|dmarc|arc|compauth)\s*=\s*([a-z]+)", re.IGNORECASE)
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Bounded runs: an unbounded local part is retried from every character of a long name.
+_ADDRESS = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,10}")
+MAX_DISPLAY_CHARS = 1000
 _WEIGHTS = {
     ("spf", "fail"): 25,
     ("spf", "softfail"): 15,
@@ -120,7 +122,7 @@ def _display_name_spoofing(
     display: str, sender: str, sender_domain: str, brands: tuple[str, ...], reasons: list[str]
 ) -> float:
     score = 0.0
-    embedded = [a.lower() for a in _ADDRESS.findall(display)]
+    embedded = [a.lower() for a in _ADDRESS.findall(display[:MAX_DISPLAY_CHARS])]
     if any(a != sender for a in embedded):
         score += 35
         reasons.append(f"display name shows another address ({embedded[0]})")

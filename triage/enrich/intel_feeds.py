@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from triage.observables.normalise import refang
+
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_FILES = 500
 MAX_ENTRIES = 1_000_000
@@ -47,15 +49,9 @@ class IntelEntry:
     feed: str = ""
 
 
-def refang(value: str) -> str:
-    text = value.strip().strip("\"'")
-    text = re.sub(r"^hxxp", "http", text, flags=re.IGNORECASE)
-    return text.replace("[.]", ".").replace("(.)", ".").replace("[:]", ":").replace("[@]", "@")
-
-
 def normalise(kind: str, value: str) -> tuple[IndicatorKind, str] | None:
     """(kind, canonical value) for an indicator, inferring the kind when it is not known."""
-    value = refang(value)
+    value = refang(value.strip().strip("\"'"))
     if not value:
         return None
     kind = _KIND_ALIASES.get(kind.strip().lower(), "") if kind else ""

@@ -15,15 +15,14 @@ from triage.enrich.online import AbuseIpdbProvider, VirusTotalProvider
 from triage.enrich.provider import EnrichmentConfig, Provider, Secret
 from triage.enrich.service import EnrichmentService
 from triage.models import EnrichmentResult, Record
+from triage.observables.normalise import suffix_extractor
 
 
 def domain_analysis(config: EnrichmentConfig) -> DomainAnalysis:
-    import tldextract
-
-    # No suffix-list URLs and no cache dir: only the snapshot bundled with tldextract is used.
-    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
     return DomainAnalysis(
-        extractor=extractor, brands=config.protected_brands, trusted_domains=config.trusted_domains
+        extractor=suffix_extractor(),
+        brands=config.protected_brands,
+        trusted_domains=config.trusted_domains,
     )
 
 

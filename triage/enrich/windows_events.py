@@ -24,7 +24,3 @@ def describe_event(channel: str, event_id: int) -> str | None:
     """'An account failed to log on' for ("Security", 4625); None when the pair is unknown."""
     events = _table().get(channel.strip().lower())
     return None if events is None else events.get(int(event_id))
-
-
-def known_channels() -> tuple[str, ...]:
-    return tuple(sorted(_table()))

@@ -39,5 +39,5 @@ def audit_pairs(text: str, *, start: int = 0) -> list[AuditPair]:
         # An unclosed quote is kept as written, like any other bare value.
         following = _NEXT_KEY.search(text, value_start)
         end = following.start() if following else len(text)
-        pairs.append(AuditPair(key[1], text[value_start:end].rstrip(), ""))
+        pairs.append(AuditPair(key[1], text[value_start:end].strip(), ""))
         position = end

@@ -54,12 +54,7 @@ def iter_lines(text: str, limits: Limits, source: ArtifactSource) -> Iterator[tu
     # and line:N must name the physical line a person sees with `sed -n Np`.
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.removesuffix("\r")
-        if len(line) > limits.max_line_bytes:
-            raise InputError(
-                f"line {number} is {len(line):,} characters, over the "
-                f"{limits.max_line_bytes:,} limit",
-                source=source.path,
-            )
+        check_line_size(line, limits, source=source, where=f"line {number}")
         if not line.strip():
             continue
         count += 1
@@ -68,6 +63,24 @@ def iter_lines(text: str, limits: Limits, source: ArtifactSource) -> Iterator[tu
                 f"more than {limits.max_records:,} records (limit)", source=source.path
             )
         yield number, line
+
+
+def utf8_size(text: str) -> int:
+    """Bytes the text takes as UTF-8 (what Limits.max_line_bytes counts), without copying ASCII."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def check_line_size(line: str, limits: Limits, *, source: ArtifactSource, where: str) -> None:
+    """InputError when the line is over max_line_bytes as UTF-8; encodes only when in doubt."""
+    limit = limits.max_line_bytes
+    # A character is 1 to 4 bytes: the length alone settles every line but the borderline ones.
+    if len(line) * 4 <= limit:
+        return
+    size = utf8_size(line)
+    if size > limit:
+        raise InputError(
+            f"{where} is {size:,} bytes, over the {limit:,}-byte limit", source=source.path
+        )
 
 
 def cap_raw(raw: str, limits: Limits) -> str:

@@ -4,7 +4,14 @@ import csv
 from collections.abc import Iterator
 
 from triage.errors import InputError
-from triage.ingest.base import ArtifactSource, Loaded, cap_raw, decode_text, parse_time
+from triage.ingest.base import (
+    ArtifactSource,
+    Loaded,
+    cap_raw,
+    check_line_size,
+    decode_text,
+    parse_time,
+)
 from triage.ingest.limits import Limits
 from triage.models import Record, Scalar
 
@@ -72,12 +79,7 @@ def _records(
 ) -> Iterator[Record]:
     lines = text.split("\n")
     for number, line in enumerate(lines, start=1):
-        if len(line) > limits.max_line_bytes:
-            raise InputError(
-                f"line {number} is {len(line):,} characters, over the "
-                f"{limits.max_line_bytes:,} limit",
-                source=source.path,
-            )
+        check_line_size(line, limits, source=source, where=f"line {number}")
     reader = csv.reader((line + "\n" for line in lines), delimiter=delimiter)
     header: list[str] | None = None
     count = 0

@@ -21,6 +21,8 @@ from triage.models import Record, Scalar
 
 MAX_PARTS = 500
 MAX_DEPTH = 20
+# Deeper than this the stdlib parser's recursion could exhaust the stack: refuse before parsing.
+MAX_NESTING = 50
 MAX_NOTES = 20
 
 _HEADER_LINE = re.compile(r"[!-9;-~]+:")
@@ -47,6 +49,8 @@ _MAIL_HEADERS = frozenset(
     }
 )
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
+_BOUNDARY = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]*)"|([^\s;"]+))""", re.IGNORECASE)
+_EMBEDDED_MESSAGE = re.compile(rb"content-type\s*:\s*message/", re.IGNORECASE)
 
 # (magic prefix, offset, sniffed type) for what phishing attachments usually are.
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
@@ -98,16 +102,61 @@ class EmailLoader:
         return shaped * 2 > len(block) and len(names & _MAIL_HEADERS) >= 2
 
     def load(self, source: ArtifactSource, limits: Limits) -> Loaded:
-        message = email.message_from_bytes(source.data, policy=policy.default)
+        if mime_nesting(source.data, limit=MAX_NESTING) > MAX_NESTING:
+            raise InputError(
+                f"MIME parts nested more than {MAX_NESTING} deep (limit)", source=source.path
+            )
         walk = _PartWalk(source=source, limits=limits)
-        records = _header_records(message, source=source, limits=limits)
-        walk.message(message)
+        try:
+            message = email.message_from_bytes(source.data, policy=policy.default)
+            records = _header_records(message, source=source, limits=limits)
+            walk.message(message)
+        except RecursionError:  # nesting the pre-scan could not see (encoded parts and the like)
+            raise InputError(
+                "MIME structure nested too deeply to parse", source=source.path
+            ) from None
         records += walk.records
         if len(records) > limits.max_records:
             raise InputError(
                 f"more than {limits.max_records:,} records (limit)", source=source.path
             )
         return Loaded(format=self.format, records=records, notes=walk.notes())
+
+
+def mime_nesting(data: bytes, *, limit: int) -> int:
+    """How deep multipart containers nest, read from boundary declarations and delimiter lines
+    without parsing; the count stops at limit + 1. A header block declaring a boundary opens a
+    level; a delimiter line closes the levels opened inside its own."""
+    open_boundaries: list[bytes] = []  # never longer than limit + 1, so lookups stay cheap
+    deepest = 0
+    in_headers = True
+    embedded_message = False
+    for line in data.split(b"\n"):
+        line = line.rstrip(b"\r")
+        if in_headers:
+            if not line.strip():
+                # The body of a message/rfc822 part starts with that message's own headers.
+                in_headers, embedded_message = embedded_message, False
+                continue
+            embedded_message = embedded_message or bool(_EMBEDDED_MESSAGE.match(line))
+            declared = _BOUNDARY.search(line)
+            if declared:
+                open_boundaries.append(declared[1] or declared[2])
+                deepest = max(deepest, len(open_boundaries))
+                if deepest > limit:
+                    return deepest
+        elif line.startswith(b"--") and open_boundaries:
+            delimiter = line[2:].rstrip()
+            if delimiter in open_boundaries:  # the next part of that container
+                del open_boundaries[_last_index(open_boundaries, delimiter) + 1 :]
+                in_headers = True
+            elif delimiter.endswith(b"--") and delimiter[:-2] in open_boundaries:  # its end
+                del open_boundaries[_last_index(open_boundaries, delimiter[:-2]) :]
+    return deepest
+
+
+def _last_index(items: list[bytes], item: bytes) -> int:
+    return len(items) - 1 - items[::-1].index(item)
 
 
 def _header_records(message: Message, *, source: ArtifactSource, limits: Limits) -> list[Record]:

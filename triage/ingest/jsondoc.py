@@ -7,7 +7,14 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from triage.errors import InputError
 from triage.ingest.auditd_pairs import audit_pairs
-from triage.ingest.base import ArtifactSource, Loaded, cap_raw, decode_text, parse_time
+from triage.ingest.base import (
+    ArtifactSource,
+    Loaded,
+    cap_raw,
+    check_line_size,
+    decode_text,
+    parse_time,
+)
 from triage.ingest.limits import Limits
 from triage.ingest.winevent import event_fields_from_xml, is_windows_event, windows_event_fields
 from triage.models import Record, Scalar
@@ -258,12 +265,7 @@ def _load_json_lines(lines: list[str], *, source: ArtifactSource, limits: Limits
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        if len(line) > limits.max_line_bytes:
-            raise InputError(
-                f"line {number} is {len(line):,} characters, over the "
-                f"{limits.max_line_bytes:,} limit",
-                source=source.path,
-            )
+        check_line_size(line, limits, source=source, where=f"line {number}")
         value = _parse_line(line.rstrip("\r"), limits)
         if isinstance(value, MalformedJson):
             bad.append(f"line {number}: {str(value).removeprefix('malformed JSON at line 1 ')}")

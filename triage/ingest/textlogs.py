@@ -7,7 +7,15 @@ import re
 
 from triage.errors import InputError
 from triage.ingest.auditd_pairs import audit_pairs
-from triage.ingest.base import ArtifactSource, Loaded, cap_raw, decode_text, iter_lines, parse_time
+from triage.ingest.base import (
+    ArtifactSource,
+    Loaded,
+    cap_raw,
+    decode_text,
+    iter_lines,
+    parse_time,
+    utf8_size,
+)
 from triage.ingest.limits import Limits
 from triage.ingest.linelogs import Parsed, load_lines, mostly, sample_lines, unparsed_note
 from triage.ingest.registry import looks_binary
@@ -208,11 +216,11 @@ class XmlEventLoader:
                 end = rest.find(_EVENT_END)
                 piece = rest if end < 0 else rest[: end + len(_EVENT_END)]
                 pending.append(piece)
-                pending_size += len(piece)
+                pending_size += utf8_size(piece) + 1
                 if pending_size > limits.max_line_bytes:
                     raise InputError(
                         f"event starting at line {start} is over the "
-                        f"{limits.max_line_bytes:,} character limit",
+                        f"{limits.max_line_bytes:,}-byte limit",
                         source=source.path,
                     )
                 if end < 0:

@@ -171,9 +171,3 @@ def sync_lexical(index: OpenIndex) -> int:
     if index.lexical.content_hashes() != {chunk.content_hash for chunk in chunks}:
         index.lexical.replace_all(chunks)
     return len(chunks)
-
-
-def is_stale(index: OpenIndex, config: KnowledgeConfig) -> bool:
-    """True when the playbook folders and the index hold different content."""
-    files = playbook_files(config.playbook_dirs)
-    return set(files.values()) != set(indexed_hashes(index.collection))

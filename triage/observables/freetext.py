@@ -81,9 +81,13 @@ def _normalised(results: object, text: str) -> Iterator[tuple[ObservableType, st
     urls = [u for u in results.get("urls", ()) if isinstance(u, str)]
     hosts = frozenset(h for h in map(url_host, urls) if h)
     plain_text = refang(text).lower()
+    lowered = text.lower()
     for key, kind in IOC_TYPES.items():
         values = results.get(key, ())
-        for raw in values if isinstance(values, list) else ():
+        # ioc-finder hands back sets and set-derived lists whose order follows string hashing;
+        # the order of first appearance keeps observables (and evidence ids) stable per run.
+        raw_values = [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+        for raw in sorted(raw_values, key=lambda v: (_first_offset(v, lowered, plain_text), v)):
             if _only_embedded(kind, raw, text):
                 continue
             value = normalise(kind, raw, url_hosts=hosts)
@@ -91,6 +95,15 @@ def _normalised(results: object, text: str) -> Iterator[tuple[ObservableType, st
             # ("mx.a.net (mx.a.net [ip])"); an address must occur as written.
             if value is not None and (kind != "email" or value in plain_text):
                 yield kind, value
+
+
+def _first_offset(value: str, lowered: str, plain_text: str) -> int:
+    """Where a found value first occurs, as written or refanged; unseen values go last."""
+    needle = value.lower()
+    found = lowered.find(needle)
+    if found < 0:
+        found = plain_text.find(needle)
+    return found if found >= 0 else len(lowered)
 
 
 def _only_embedded(kind: ObservableType, value: str, text: str) -> bool:

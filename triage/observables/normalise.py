@@ -49,8 +49,9 @@ _REFANGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 @cache
-def _suffix_extractor() -> Any:
-    """The bundled public-suffix snapshot; built once, never fetched (suffix_list_urls=())."""
+def suffix_extractor() -> Any:
+    """The one tldextract.TLDExtract of the process, shared by observables, enrichment and
+    detection: the bundled public-suffix snapshot, never fetched or cached on disk."""
     import tldextract
 
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
@@ -58,8 +59,20 @@ def _suffix_extractor() -> Any:
 
 def public_suffix(name: str) -> str:
     """The known public suffix of a host name ('' when it has none, e.g. 'lsass.exe')."""
-    parts = _suffix_extractor()(name)
+    parts = suffix_extractor()(name)
     return str(parts.suffix) if parts.domain else ""
+
+
+def registrable_domain(host: str) -> str:
+    """'evil.co.uk' for 'login.evil.co.uk'; the last two labels under an unknown or reserved
+    suffix ('corp.local'); an IP address as it is; '' for ''."""
+    name = host.strip().rstrip(".").lower()
+    if not name or parse_ip(name) is not None:
+        return name
+    parts = suffix_extractor()(name)
+    if parts.suffix and parts.domain:
+        return f"{parts.domain}.{parts.suffix}"
+    return ".".join(name.split(".")[-2:])
 
 
 def refang(value: str) -> str:
