@@ -55,6 +55,9 @@ class JsonLoader:
 
     def load(self, source: ArtifactSource, limits: Limits) -> Loaded:
         text = decode_text(source.data)
+        if _opens_with_a_whole_line(text, limits):
+            # JSON Lines: skip the whole-document attempt (and its depth scan) that must fail.
+            return _load_json_lines(text.split("\n"), source=source, limits=limits)
         try:
             document = parse_json(text, limits)
         except MalformedJson as problem:
@@ -68,6 +71,19 @@ class JsonLoader:
                 f"more than {limits.max_records:,} records (limit)", source=source.path
             )
         return Loaded(format="json", records=records)
+
+
+def _opens_with_a_whole_line(text: str, limits: Limits) -> bool:
+    """Whether the first non-empty line is a complete JSON value and more lines follow."""
+    stripped = text.lstrip()
+    end = stripped.find("\n")
+    if end < 0 or not stripped[end:].strip():
+        return False
+    try:
+        parse_json(stripped[:end], limits)
+    except MalformedJson:
+        return False
+    return True
 
 
 class MalformedJson(Exception):
