@@ -30,6 +30,7 @@ from triage.models.base import severity_rank
 from triage.observables import extract_observables
 from triage.report import assemble_report
 from triage.settings import Settings
+from triage.wiring import build_deps
 
 Progress = Callable[[str], None]
 
@@ -46,7 +47,7 @@ FORMAT_QUERIES = {
 
 @dataclass(frozen=True, kw_only=True)
 class TriageDeps:
-    """Everything a run needs, built once from settings (and replaced in tests)."""
+    """Everything a run needs; triage.wiring.build_deps builds it once from the settings."""
 
     detector: Detector
     enricher: Enricher
@@ -155,8 +156,6 @@ def triage_paths(
     incident = load_incident(
         paths, settings.limits, progress=progress and (lambda p: progress(f"reading {p}"))
     )
-    from triage.wiring import build_deps
-
     deps = build_deps(settings, progress=progress)
     return triage_incident(
         incident, deps=deps, settings=settings, progress=progress, started=started
