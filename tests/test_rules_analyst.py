@@ -4,7 +4,7 @@ from tests.test_report import INCIDENT
 from triage.analysts.base import Assessment, CaseFile
 from triage.analysts.rules import RulesAnalyst
 from triage.evidence import EvidenceCatalog
-from triage.models import Detection, EnrichmentResult, RecordRef
+from triage.models import Coverage, Detection, EnrichmentResult, RecordRef
 from triage.models.base import Severity
 
 REF = RecordRef(artifact_id="A1", locator="line:3")
@@ -43,20 +43,54 @@ def test_a_high_detection_is_a_cited_true_positive() -> None:
 
 def test_one_low_detection_is_not_enough_to_call_it() -> None:
     verdict = assess(CaseFile(incident=INCIDENT, detections=(detection("low"),))).verdict
+    assert verdict.classification != "true_positive"
+    assert verdict.malicious_probability is not None
+    assert verdict.malicious_probability < 0.6
+
+
+def covered(share: float = 1.0) -> Coverage:
+    status = "well_covered" if share >= 0.8 else "not_covered"
+    return Coverage(
+        status=status, share_covered=share, records_examined=10, records_not_understood=0
+    )
+
+
+def test_nothing_found_in_well_covered_telemetry_is_no_threats_found() -> None:
+    verdict = assess(CaseFile(incident=INCIDENT, coverage=covered())).verdict
+    assert verdict.classification == "false_positive"
+    assert verdict.determination == "no threats found"
+    assert "well covered" in verdict.rationale
+    assert not verdict.needs_human
+
+
+def test_nothing_found_in_telemetry_triage_barely_reads_needs_a_human() -> None:
+    verdict = assess(CaseFile(incident=INCIDENT, coverage=covered(0.1))).verdict
     assert verdict.classification == "undetermined"
-    assert verdict.severity == "low"
+    assert verdict.needs_human
+    assert "not covered" in verdict.rationale
 
 
-def test_authenticated_mail_with_nothing_else_is_benign() -> None:
+def test_an_authenticated_sender_never_vouches_on_its_own() -> None:
     vouch = EnrichmentResult(
         provider="email-auth", observable_type="email", value="a@b.example", status="ok",
         verdict="benign", summary="sender authentication passed",
     )  # fmt: skip
     verdict = assess(CaseFile(incident=INCIDENT, enrichments=(vouch,))).verdict
-    assert verdict.classification == "benign_positive"
-    flagged = vouch.model_copy(update={"provider": "url-analysis", "verdict": "malicious"})
-    verdict = assess(CaseFile(incident=INCIDENT, enrichments=(vouch, flagged))).verdict
-    assert verdict.classification != "benign_positive"
+    assert verdict.classification == "undetermined"
+    phish = detection("high", "T1566.002")
+    case = CaseFile(incident=INCIDENT, enrichments=(vouch,), detections=(phish,), coverage=covered())
+    assert assess(case).verdict.classification == "true_positive"
+
+
+def test_notable_events_weigh_less_than_a_rule_of_the_same_level() -> None:
+    rule = detection("medium")
+    notable = rule.model_copy(update={"layer": "notable", "rule_id": "notable:x"})
+    p_rule = assess(CaseFile(incident=INCIDENT, detections=(rule,))).verdict.malicious_probability
+    p_notable = assess(
+        CaseFile(incident=INCIDENT, detections=(notable,))
+    ).verdict.malicious_probability
+    assert p_rule is not None and p_notable is not None
+    assert p_notable <= p_rule
 
 
 def test_a_brand_domain_alone_does_not_vouch_for_the_incident() -> None:

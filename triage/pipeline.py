@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from triage import __version__
 from triage.analysts.base import Analyst, CaseFile
 from triage.detect import Detector
+from triage.detect.coverage import CoverageMeter
 from triage.enrich import Enricher
 from triage.errors import ConfigError
 from triage.evidence import EvidenceCatalog
@@ -57,6 +58,7 @@ class TriageDeps:
     health: tuple[ProviderHealth, ...] = ()
     notes: tuple[str, ...] = ()
     attack_version: str | None = None
+    coverage: CoverageMeter | None = None
 
 
 def playbook_query(incident: Incident, detections: Sequence[Detection]) -> str:
@@ -106,6 +108,7 @@ def triage_incident(
     enrichments = tuple(deps.enricher.enrich_incident(incident, observables))
     hits = find_playbooks(deps, incident, detections, observables)
     case = CaseFile(
+        coverage=deps.coverage.measure(incident) if deps.coverage else None,
         incident=incident,
         observables=observables,
         detections=detections,

@@ -81,6 +81,7 @@ def assemble_report(
             level=d.level,
             technique_ids=d.techniques,
             evidence_ids=catalog.cite_detection(d),
+            layer=d.layer,
         )
         for d in case.detections
     )
@@ -114,6 +115,7 @@ def assemble_report(
             unverified_claims_dropped=citations.dropped,
             notes=tuple(notes) + assessment.notes,
         ),
+        coverage=case.coverage,
         enrichment_health=tuple(health),
         run=run,
     )

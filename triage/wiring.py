@@ -14,6 +14,7 @@ from triage.settings import Settings
 
 if TYPE_CHECKING:
     from triage.detect import Detector
+    from triage.detect.rules import CompiledRule
     from triage.enrich.attack import AttackCatalog
     from triage.enrich.provider import EnrichmentConfig
     from triage.pipeline import TriageDeps
@@ -98,6 +99,7 @@ def build_detector(settings: Settings) -> tuple["Detector", tuple[str, ...]]:
     from triage.detect.alerts import CombinedDetector, VendorAlertDetector
     from triage.detect.email import EmailPhishingDetector
     from triage.detect.engine import SigmaDetector
+    from triage.detect.notable import NotableEventDetector
 
     missing = [str(d) for d in settings.rules_dirs if not d.is_dir()]
     if missing:
@@ -109,11 +111,22 @@ def build_detector(settings: Settings) -> tuple["Detector", tuple[str, ...]]:
     )
     skipped = sigma.stats.skipped
     notes = (f"{len(skipped)} Sigma rule(s) skipped as unsupported",) if skipped else ()
-    return CombinedDetector(detectors=(sigma, VendorAlertDetector(), phishing)), notes
+    detectors = (sigma, NotableEventDetector(), VendorAlertDetector(), phishing)
+    return CombinedDetector(detectors=detectors), notes
+
+
+def detector_rules(detector: "Detector") -> tuple["CompiledRule", ...]:
+    """The Sigma rules inside a detection layer (for coverage); none when it has no Sigma part."""
+    from triage.detect.alerts import CombinedDetector
+    from triage.detect.engine import SigmaDetector
+
+    parts = detector.detectors if isinstance(detector, CombinedDetector) else (detector,)
+    return tuple(rule for part in parts if isinstance(part, SigmaDetector) for rule in part.rules)
 
 
 def build_deps(settings: Settings, *, progress: Progress | None = None) -> "TriageDeps":
     from triage.analysts.rules import RulesAnalyst
+    from triage.detect.coverage import CoverageMeter
     from triage.enrich.attack import AttackCatalog
     from triage.enrich.registry import build_service
     from triage.enrich.windows_events import describe_event
@@ -123,6 +136,7 @@ def build_deps(settings: Settings, *, progress: Progress | None = None) -> "Tria
         progress("loading detection rules, enrichment and playbooks")
     detector, notes = build_detector(settings)
     attack = AttackCatalog()
+    coverage = CoverageMeter.for_rules(detector_rules(detector))
     search, library, health = open_playbooks(settings, progress=progress)
     return TriageDeps(
         detector=detector,
@@ -135,6 +149,7 @@ def build_deps(settings: Settings, *, progress: Progress | None = None) -> "Tria
         health=health,
         notes=notes,
         attack_version=attack.version,
+        coverage=coverage,
     )
 
 

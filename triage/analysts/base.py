@@ -8,6 +8,7 @@ from triage.evidence import EvidenceCatalog
 from triage.knowledge.playbook import Playbook
 from triage.models import (
     Action,
+    Coverage,
     Detection,
     EnrichmentResult,
     Finding,
@@ -35,6 +36,7 @@ class CaseFile:
     enrichments: tuple[EnrichmentResult, ...] = ()
     playbook_hits: tuple[PlaybookHit, ...] = ()
     playbooks: Mapping[str, Playbook] = field(default_factory=dict)
+    coverage: Coverage | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from triage.analysts.base import Assessment, CaseFile, EventDescriber, TechniqueNamer
+from triage.analysts.scoring import case_features, load_model
 from triage.evidence import EvidenceCatalog
 from triage.models import (
     Action,
+    Coverage,
     Detection,
     EnrichmentResult,
     Finding,
@@ -21,20 +23,7 @@ from triage.models import (
 from triage.models.base import SEVERITY_ORDER, Severity, severity_rank
 from triage.models.report import Priority
 
-# How much one detection of a level moves belief that the incident is malicious.
-LEVEL_WEIGHT: dict[Severity, float] = {
-    "informational": 0.03,
-    "low": 0.15,
-    "medium": 0.35,
-    "high": 0.6,
-    "critical": 0.8,
-}
-VERDICT_WEIGHT = {"malicious": 0.6, "suspicious": 0.25}
-# Providers whose "benign" speaks for the incident as a whole (an authenticated message), not
-# just for one observable in it (a brand's own domain can appear in any phishing mail).
-VOUCHING_PROVIDERS = frozenset({"email-auth"})
-TRUE_POSITIVE_AT = 0.6
-SUSPICIOUS_AT = 0.3
+FLAGGED_VERDICTS = frozenset({"malicious", "suspicious"})
 MULTI_STAGE = 3
 MAX_TIMELINE = 40
 MAX_ACTIONS = 8
@@ -72,7 +61,9 @@ class RulesAnalyst:
             )
             for technique in detection.techniques:
                 technique_evidence.setdefault(technique, []).extend(evidence_ids)
-        flagged = [e for e in case.enrichments if e.status == "ok" and e.verdict in VERDICT_WEIGHT]
+        flagged = [
+            e for e in case.enrichments if e.status == "ok" and e.verdict in FLAGGED_VERDICTS
+        ]
         for result in flagged:
             findings.append(
                 Finding(
@@ -81,14 +72,8 @@ class RulesAnalyst:
                     evidence_ids=(catalog.cite_enrichment(result),),
                 )
             )
-        benign = [
-            e
-            for e in case.enrichments
-            if e.status == "ok" and e.verdict == "benign" and e.provider in VOUCHING_PROVIDERS
-        ]
-        score = _belief(case.detections, flagged)
         verdict = _verdict(
-            score, case.detections, flagged, benign, stages=self._stages(case.detections)
+            case.detections, flagged, case.coverage, stages=self._stages(case.detections)
         )
         techniques = self._techniques(technique_evidence)
         return Assessment(
@@ -157,7 +142,7 @@ class RulesAnalyst:
         """Distinct ATT&CK tactics among the detections of medium level and above."""
         tactics: set[str] = set()
         for detection in detections:
-            if severity_rank(detection.level) < severity_rank("medium"):
+            if detection.layer == "notable" or severity_rank(detection.level) < 2:
                 continue
             for technique in detection.techniques:
                 named = self.name_technique(technique) if self.name_technique else None
@@ -181,67 +166,92 @@ def _detection_statement(detection: Detection) -> str:
     return f"{detection.title} ({detection.level}; {where}{'; ' + shown if shown else ''})"
 
 
-def _belief(detections: Iterable[Detection], flagged: Iterable[EnrichmentResult]) -> float:
-    """Noisy-OR over independent signals: each one alone can explain the incident."""
-    doubt = 1.0
-    for detection in detections:
-        doubt *= 1 - LEVEL_WEIGHT[detection.level]
-    for result in flagged:
-        doubt *= 1 - VERDICT_WEIGHT[result.verdict or ""]
-    return round(1 - doubt, 3)
-
-
 def _verdict(
-    score: float,
     detections: tuple[Detection, ...],
     flagged: list[EnrichmentResult],
-    benign: list[EnrichmentResult],
+    coverage: Coverage | None,
     *,
     stages: int,
 ) -> Verdict:
-    top: Severity = max((d.level for d in detections), key=severity_rank, default="informational")
+    """The scoring model's probability, read against what triage could see."""
+    model = load_model()
+    features = case_features(detections, flagged, coverage, stages=stages)
+    p = round(model.probability(features), 3)
+    rules = [d for d in detections if d.layer != "notable"]
+    top: Severity = max((d.level for d in rules), key=severity_rank, default="informational")
+    notable_top: Severity = max(
+        (d.level for d in detections if d.layer == "notable"),
+        key=severity_rank,
+        default="informational",
+    )
     if flagged and severity_rank(top) < severity_rank("medium"):
-        top = "medium" if score >= SUSPICIOUS_AT else "low"
-    if stages >= MULTI_STAGE and score >= TRUE_POSITIVE_AT:
-        # Several attack stages seen together (e.g. access, then persistence, then privilege)
-        # make the incident worse than its worst single step.
-        top = SEVERITY_ORDER[min(severity_rank(top) + 1, len(SEVERITY_ORDER) - 1)]
-    if score >= TRUE_POSITIVE_AT:
-        confidence = round(min(0.95, 0.5 + score / 2), 2)
+        top = "medium" if any(f.verdict == "malicious" for f in flagged) else "low"
+    seen = _coverage_words(coverage)
+    if p >= model.true_positive_at:
+        if stages >= MULTI_STAGE:
+            # Several attack stages together make the incident worse than its worst single step.
+            top = SEVERITY_ORDER[min(severity_rank(top) + 1, len(SEVERITY_ORDER) - 1)]
+        if severity_rank(top) < severity_rank("low"):
+            top = "low" if severity_rank(notable_top) < severity_rank("medium") else "medium"
         return Verdict(
             classification="true_positive",
             determination="malicious activity",
             severity=top,
-            confidence=confidence,
-            needs_human=confidence < 0.8 or severity_rank(top) >= severity_rank("critical"),
-            rationale=f"Detections and enrichment support malicious activity (score {score}).",
+            confidence=p,
+            malicious_probability=p,
+            needs_human=p < 0.8 or severity_rank(top) >= severity_rank("critical"),
+            rationale=f"Detections support malicious activity (p={p}). {seen}",
         )
-    if score >= SUSPICIOUS_AT:
+    if p < model.benign_below and coverage is not None and coverage.status == "well_covered":
+        if rules or any(severity_rank(d.level) >= severity_rank("low") for d in detections):
+            return Verdict(
+                classification="benign_positive",
+                determination="activity explained as legitimate",
+                severity="informational",
+                confidence=round(1 - p, 3),
+                malicious_probability=p,
+                needs_human=False,
+                rationale=f"Only weak signals (p={p}) in well-covered telemetry: what fired "
+                f"reads as ordinary activity. {seen}",
+            )
+        return Verdict(
+            classification="false_positive",
+            determination="no threats found",
+            severity="informational",
+            confidence=round(1 - p, 3),
+            malicious_probability=p,
+            needs_human=False,
+            rationale=f"No threats found in well-covered telemetry (p={p}). {seen}",
+        )
+    if p < model.benign_below:
         return Verdict(
             classification="undetermined",
-            determination="suspicious activity",
-            severity=top,
-            confidence=round(0.4 + score / 4, 2),
-            needs_human=True,
-            rationale=f"Suspicious signals (score {score}) but not enough to call it malicious.",
-        )
-    if benign and not flagged and not any(severity_rank(d.level) >= 1 for d in detections):
-        return Verdict(
-            classification="benign_positive",
-            determination="no malicious indicators; positive benign signals",
+            determination="insufficient visibility",
             severity="informational",
-            confidence=0.6,
+            confidence=round(max(p, 1 - p), 3),
+            malicious_probability=p,
             needs_human=True,
-            rationale="No detection above informational, no intelligence hit, and "
-            f"{len(benign)} benign signal(s).",
+            rationale=f"Nothing malicious found (p={p}), but triage barely understands this "
+            f"telemetry, so that absence says little. {seen}",
         )
     return Verdict(
         classification="undetermined",
-        determination="insufficient evidence",
-        severity=SEVERITY_ORDER[min(severity_rank(top), 1)],
-        confidence=0.5,
+        determination="suspicious activity",
+        severity=SEVERITY_ORDER[max(1, min(severity_rank(top), 2))],
+        confidence=round(max(p, 1 - p), 3),
+        malicious_probability=p,
         needs_human=True,
-        rationale="Nothing in the artifacts supports a determination either way.",
+        rationale=f"Suspicious signals (p={p}) but not enough to call it malicious. {seen}",
+    )
+
+
+def _coverage_words(coverage: Coverage | None) -> str:
+    if coverage is None:
+        return ""
+    state = coverage.status.replace("_", " ")
+    return (
+        f"Telemetry {state}: {coverage.share_covered:.0%} of "
+        f"{coverage.records_examined:,} records are of kinds the rules read."
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from triage import __version__
+from triage.cli import eval as eval_command  # noqa: F401  (registers `triage eval`)
 from triage.cli import incident, knowledge, tools  # noqa: F401  (they register the commands)
 from triage.cli.app import app
 from triage.errors import ExitCode, TriageError

@@ -103,6 +103,7 @@ class VendorAlertDetector:
                     description="Alert raised by the source product; its severity and techniques "
                     "are the vendor's.",
                     rule_source="vendor alert",
+                    layer="vendor",
                 )
             )
         return detections

@@ -61,6 +61,7 @@ class Correlation:
             description=self.description + summary,
             falsepositives=self.falsepositives,
             rule_source="builtin",
+            layer="correlation",
         )
 
     def _group(

@@ -26,6 +26,13 @@ from triage.detect.email_signals import (
     link_findings,
     lure_finding,
 )
+from triage.detect.email_traits import (
+    body_traits,
+    link_traits,
+    origin_traits,
+    reply_to_trait,
+    sender_traits,
+)
 from triage.enrich.domains import BRAND_OWNED_DOMAINS, DomainAnalysis
 from triage.enrich.lookalike import match_brand
 from triage.enrich.provider import DEFAULT_BRANDS, EnrichmentConfig
@@ -122,6 +129,16 @@ class EmailPhishingDetector:
         found += links
         found += attachment_findings(message, lure=lure, found=found)
         found += auth_findings(self, message, records, claimed=found)
+        lured = lure is not None
+        credential = lured and "T1598" in lure.techniques  # type: ignore[union-attr]
+        found += sender_traits(self, message, lured=lured)
+        found += origin_traits(self, message, lured=lured)
+        if not any(
+            f.key == "brand-impersonation" and "off_brand_contacts" in f.matched for f in found
+        ):
+            found += reply_to_trait(self, message, lured=lured)
+        found += link_traits(self, message, credential=credential, lured=lured)
+        found += body_traits(message, lured=lured)
         if lure is not None:
             found.append(lure)
         return found

@@ -27,7 +27,8 @@ COMMON_WORDS = frozenset(("apple", "outlook"))
 LURES: tuple[tuple[str, str, str], ...] = (
     ("en", "credential", r"sign[- ]?in|log[- ]?in|password|verify|verification|suspend\w*|"
      r"unusual (?:sign-in )?activity|locked|unlock|re-?activate|mailbox|security alert|"
-     r"confirm your|your account"),
+     r"confirm your|your account|wallet|seed phrase|recovery phrase"),
+    ("en", "delivery", r"parcel|shipment on hold|delivery (?:failed|attempt)|customs fee"),
     ("en", "payment", r"invoice|payment|remittance|wire transfer|overdue|refund"),
     ("en", "urgency", r"urgent\w*|immediately|within 24 hours|action required|final notice|"
      r"expires?"),
@@ -35,10 +36,12 @@ LURES: tuple[tuple[str, str, str], ...] = (
      r"atividade incomum|confirm(?:e|ar|ação)"),
     ("pt", "payment", r"pagamento|fatura|boleto|remessa|comprovante|transferência"),
     ("pt", "urgency", r"urgente|imediatamente|expira"),
+    ("pt", "delivery", r"encomenda|entrega pendente"),
     ("es", "credential", r"contraseña|verifi(?:que|car|cación)|su cuenta|suspendid[ao]|"
      r"actividad inusual|confirm(?:e|ar)"),
     ("es", "payment", r"pago|factura|transferencia"),
     ("es", "urgency", r"urgente|inmediatamente|caduca"),
+    ("es", "delivery", r"paquete retenido|envío pendiente"),
     ("fr", "credential", r"mot de passe|identifiant|vérifi\w+|votre compte|suspendu|"
      r"activité inhabituelle|confirme[rz]"),
     ("fr", "payment", r"paiement|facture|virement"),
@@ -47,6 +50,9 @@ LURES: tuple[tuple[str, str, str], ...] = (
      r"gesperrt|ungewöhnliche aktivität|anmeld\w+"),
     ("de", "payment", r"zahlung|rechnung|überweisung"),
     ("de", "urgency", r"dringend|sofort|läuft ab"),
+    ("nl", "credential", r"wachtwoord|verifi\w+|uw account|geblokkeerd|bevestig\w*"),
+    ("nl", "payment", r"betaling|factuur"),
+    ("nl", "urgency", r"dringend|onmiddellijk|verloopt"),
 )
 ARCHIVES = frozenset(("zip", "rar", "7z", "gzip", "cab", "iso"))
 OPENS_LOCALLY = frozenset(("pe", "elf", "html", "svg", "script", "lnk", "iso"))

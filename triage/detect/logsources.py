@@ -67,6 +67,12 @@ WINDOWS_EVENT_CATEGORIES: Mapping[tuple[str, int], tuple[str, ...]] = {
     ("powershell-classic", 600): ("ps_classic_provider_start",),
 }
 
+# Syslog programs that write to the auth facility (auth.log / secure): each is also a service.
+AUTH_PROGRAMS = frozenset(
+    {"sshd", "sudo", "su", "login", "passwd", "useradd", "userdel", "usermod", "groupadd"}
+    | {"groupdel", "groupmod", "gpasswd", "chpasswd", "chage", "systemd-logind"}
+)
+
 # Sigma field name → record field names to try, per (product, category-or-service).
 # Only names that differ from the record's own need an entry.
 FIELD_ALIASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
@@ -149,16 +155,29 @@ def _auditd(fields: Mapping[str, Scalar], message: str = "") -> RecordLogsource:
         # auditd text forwarded through syslog: the record type leads the message.
         kind = message[5:].split(" ", 1)[0]
         derived["type"] = kind
-    categories = frozenset({"process_creation"}) if kind.upper().endswith("EXECVE") else frozenset()
+    is_execve = kind.upper().endswith("EXECVE")
+    categories = frozenset({"process_creation"}) if is_execve else frozenset()
+    if is_execve and not (fields.get("cmdline") or fields.get("proctitle")):
+        arguments = _execve_arguments(fields)
+        if arguments:
+            derived["CommandLine"] = arguments
     return RecordLogsource(
         "linux", frozenset({"auditd"}), categories, ("linux/auditd",), derived=derived
     )
 
 
+def _execve_arguments(fields: Mapping[str, Scalar]) -> str:
+    """An EXECVE record's argv (a0, a1, …) joined with spaces, as a command line."""
+    arguments: list[str] = []
+    while (value := fields.get(f"a{len(arguments)}")) is not None:
+        arguments.append(str(value))
+    return " ".join(arguments)
+
+
 def _syslog(fields: Mapping[str, Scalar]) -> RecordLogsource:
     program = str(fields.get("program") or fields.get("ProcessName") or "").lower()
     services = {"syslog"}
-    if program in {"sshd", "sudo", "su", "login", "passwd"}:
+    if program in AUTH_PROGRAMS:
         services |= {program, "auth"}
     elif program in {"cron", "crond", "anacron"}:
         services.add("cron")

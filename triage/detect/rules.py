@@ -45,6 +45,9 @@ class CompiledRule:
     service: str | None
     conditions: tuple[CompiledCondition, ...]
     source: str
+    # Event ids the rule's detection names (empty: it reads every event of its logsource);
+    # coverage uses them to tell which kinds of event some rule actually reads.
+    event_ids: frozenset[int] = frozenset()
 
     def applies_to(self, logsource: RecordLogsource) -> bool:
         return logsource.accepts(product=self.product, category=self.category, service=self.service)
@@ -134,7 +137,30 @@ def compile_rule(document: Mapping[str, Any], *, source: str, fallback_id: str) 
         service=rule.logsource.service,
         conditions=conditions,
         source=source,
+        event_ids=_event_ids(document.get("detection")),
     )
+
+
+def _event_ids(detection: object) -> frozenset[int]:
+    """Every integer an `EventID` field of the detection names, wherever it sits."""
+    found: set[int] = set()
+    searches: list[object] = [detection]
+    while searches:
+        item = searches.pop()
+        if isinstance(item, list):
+            searches += item
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            if str(key).split("|")[0] != "EventID":
+                searches.append(value)
+                continue
+            for number in value if isinstance(value, list) else [value]:
+                if isinstance(number, int) and not isinstance(number, bool):
+                    found.add(number)
+                elif isinstance(number, str) and number.strip().isdigit():
+                    found.add(int(number))
+    return frozenset(found)
 
 
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}

@@ -89,3 +89,25 @@ class AttackCatalog:
 
     def __len__(self) -> int:
         return len(_techniques())
+
+
+@functools.cache
+def revoked_by() -> dict[str, str]:
+    """Each revoked technique id mapped to the id MITRE redirects it to (T1086 → T1059.001),
+    from the 'revoked-by' relationships in the same ATT&CK release."""
+    patterns = json.loads((_data_dir() / _FILE).read_text(encoding="utf-8"))
+    ids = {
+        str(row.get("stix_id")): str(row.get("external_id", "")).upper()
+        for row in patterns.get("attack_patterns", [])
+    }
+    relationships = json.loads(
+        (_data_dir() / f"relationships-lookup-v{ATTACK_VERSION}.json").read_text(encoding="utf-8")
+    )
+    renames: dict[str, str] = {}
+    for row in relationships.get("relationships", []):
+        if row.get("relationship_type") != "revoked-by":
+            continue
+        old, new = ids.get(str(row.get("source_ref"))), ids.get(str(row.get("target_ref")))
+        if old and new and old.startswith("T") and new.startswith("T"):
+            renames[old] = new
+    return renames

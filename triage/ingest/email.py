@@ -48,6 +48,8 @@ _MAIL_HEADERS = frozenset(
         "x-received",
     }
 )
+_HTML_FORM = re.compile(r"<form\b[^>]{0,2000}>", re.IGNORECASE)
+MAX_FORM_SCAN = 2_000_000
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _BOUNDARY = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]*)"|([^\s;"]+))""", re.IGNORECASE)
 _EMBEDDED_MESSAGE = re.compile(rb"content-type\s*:\s*message/", re.IGNORECASE)
@@ -290,7 +292,10 @@ class _PartWalk:
         except LookupError:
             self._notes.append(f"part {path}: unknown charset {charset!r}, read as UTF-8")
             text = payload.decode("utf-8", errors="replace")
+        fields: dict[str, Scalar] = {"content_type": content_type, "charset": charset}
         if content_type == "text/html":
+            # A form in the message itself posts what the reader types; the text view loses it.
+            fields["html_form"] = _HTML_FORM.search(text, 0, MAX_FORM_SCAN) is not None
             text = html_to_text(text)
         self.records.append(
             Record(
@@ -298,7 +303,7 @@ class _PartWalk:
                 locator=f"part:{path}",
                 source="email.body",
                 raw=cap_raw(text, self.limits),
-                fields={"content_type": content_type, "charset": charset},
+                fields=fields,
             )
         )
 

@@ -39,6 +39,7 @@ _AUDIT = re.compile(
     r"msg=audit\((?P<time>\d+(?:\.\d+)?):(?P<serial>\d+)\):\s*(?P<body>.*)"
 )
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
+_ARGUMENT = re.compile(r"a\d+")
 
 _PROGRAM = r"(?P<program>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?:\s?"
 _RFC3164 = re.compile(
@@ -95,6 +96,9 @@ def _audit_line(line: str) -> Parsed | None:
             continue
         fields[pair.key] = pair.value
         if pair.key == "proctitle" and not pair.quote:
+            fields[pair.key] = _decode_proctitle(pair.value)
+        elif match["type"] == "EXECVE" and not pair.quote and _ARGUMENT.fullmatch(pair.key):
+            # auditd hex-encodes an argument holding spaces or quotes; quoted ones are literal.
             fields[pair.key] = _decode_proctitle(pair.value)
     return fields, parse_time(float(match["time"]))
 

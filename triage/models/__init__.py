@@ -12,6 +12,8 @@ from triage.models.intel import (
 )
 from triage.models.report import (
     Action,
+    Coverage,
+    LogsourceCoverage,
     Evidence,
     Finding,
     Guardrails,
@@ -31,6 +33,7 @@ from triage.models.report import (
 __all__ = [
     "Action",
     "Artifact",
+    "Coverage",
     "Detection",
     "EnrichmentResult",
     "Evidence",
@@ -38,6 +41,7 @@ __all__ = [
     "Frozen",
     "Guardrails",
     "Incident",
+    "LogsourceCoverage",
     "IncidentSummary",
     "Observable",
     "PlaybookHit",

@@ -62,6 +62,9 @@ class EnrichmentResult(Frozen):
     data_age: str | None = None
 
 
+DetectionLayer = Literal["rule", "notable", "correlation", "vendor"]
+
+
 class Detection(Frozen):
     rule_id: str
     title: str
@@ -72,6 +75,9 @@ class Detection(Frozen):
     description: str = ""
     falsepositives: tuple[str, ...] = ()
     rule_source: str = "builtin"
+    # "rule" (a Sigma rule or built-in check that names a behaviour), "notable" (a high-value
+    # event worth a look on its own, weighed lower), "correlation", "vendor" (the product's alert).
+    layer: DetectionLayer = "rule"
 
 
 class PlaybookHit(Frozen):

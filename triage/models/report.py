@@ -31,6 +31,12 @@ class Verdict(Frozen):
     confidence: float = Field(ge=0, le=1)
     needs_human: bool
     rationale: str
+    malicious_probability: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The scoring model's probability that the incident is malicious.",
+    )
 
 
 class Finding(Frozen):
@@ -86,6 +92,29 @@ class ReportDetection(Frozen):
     level: Severity
     technique_ids: tuple[str, ...]
     evidence_ids: tuple[str, ...]
+    layer: str = "rule"
+
+
+CoverageStatus = Literal["well_covered", "partly_covered", "not_covered"]
+
+
+class LogsourceCoverage(Frozen):
+    """One kind of record triage examined, and how many shipped or installed rules read it."""
+
+    logsource: str
+    records: int
+    rules: int
+    status: CoverageStatus
+
+
+class Coverage(Frozen):
+    """What triage could see: the absence of a detection only counts where coverage is good."""
+
+    status: CoverageStatus
+    share_covered: float = Field(ge=0, le=1)
+    records_examined: int
+    records_not_understood: int
+    logsources: tuple[LogsourceCoverage, ...] = ()
 
 
 class Evidence(Frozen):
@@ -146,5 +175,6 @@ class TriageReport(Frozen):
     detections: tuple[ReportDetection, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     guardrails: Guardrails = Guardrails()
+    coverage: Coverage | None = None
     enrichment_health: tuple[ProviderHealth, ...] = ()
     run: RunInfo

@@ -1,0 +1,79 @@
+"""Notable events: the table loads, each kind fires on its event and not on look-alikes."""
+
+from triage.detect.notable import NotableEventDetector, notable_kinds
+from triage.enrich.attack import AttackCatalog
+from triage.models import Record, Scalar
+
+
+def event(channel: str, event_id: int, **fields: Scalar) -> Record:
+    return Record(
+        artifact_id="A1",
+        locator=f"record:{event_id}",
+        source=channel,
+        raw=f"{channel} {event_id}",
+        fields={"Channel": channel, "EventID": event_id, **fields},
+    )
+
+
+def keys(*records: Record) -> set[str]:
+    return {d.rule_id for d in NotableEventDetector().detect_records(list(records))}
+
+
+def test_every_kind_is_well_formed_with_real_techniques() -> None:
+    catalog = AttackCatalog()
+    kinds = notable_kinds()
+    assert len(kinds) >= 40
+    assert len({k.key for k in kinds}) == len(kinds)
+    for kind in kinds:
+        assert kind.techniques and kind.why, kind.key
+        assert kind.sources or (kind.channels and kind.event_ids), kind.key
+        for technique in kind.techniques:
+            assert catalog.technique(technique) is not None, f"{kind.key}: {technique}"
+
+
+def test_detections_are_marked_notable_and_cite_their_records() -> None:
+    records = [event("Security", 4720, TargetUserName="x"), event("Security", 4720)]
+    (found,) = NotableEventDetector().detect_records(records)
+    assert found.layer == "notable"
+    assert found.rule_id == "notable:account-created"
+    assert len(found.records) == 2
+    assert "2 record(s)" in found.description
+
+
+def test_kerberos_rc4_tickets_for_user_services_only() -> None:
+    rc4 = event("Security", 4769, TicketEncryptionType="0x17", ServiceName="sqlsvc")
+    aes = event("Security", 4769, TicketEncryptionType="0x12", ServiceName="sqlsvc")
+    machine = event("Security", 4769, TicketEncryptionType="0x17", ServiceName="WS01$")
+    assert "notable:kerberos-rc4-service-ticket" in keys(rc4)
+    assert not keys(aes, machine) & {"notable:kerberos-rc4-service-ticket"}
+
+
+def test_lsass_access_needs_lsass_as_the_target() -> None:
+    sysmon = "Microsoft-Windows-Sysmon/Operational"
+    lsass = event(sysmon, 10, TargetImage=r"C:\Windows\system32\lsass.exe")
+    other = event(sysmon, 10, TargetImage=r"C:\Windows\explorer.exe")
+    assert keys(lsass) == {"notable:lsass-process-access"}
+    assert keys(other) == set()
+
+
+def test_replication_rights_need_the_replication_guids() -> None:
+    guid = "{1131f6aa-9c07-11d1-f79f-00c04fc2dcd2}"
+    assert "notable:directory-replication-rights-used" in keys(
+        event("Security", 4662, Properties=f"%%7688 {guid}")
+    )
+    assert keys(event("Security", 4662, Properties="%%7688 {bf967a86-0de6-11d0}")) == set()
+
+
+def test_event_ids_given_as_text_and_other_channels() -> None:
+    assert keys(event("System", "7045")) == {"notable:service-installed"}  # type: ignore[arg-type]
+    assert keys(event("Application", 7045)) == set()
+
+
+def test_cloud_identity_changes_by_source() -> None:
+    create = Record(
+        artifact_id="A1", locator="line:1", source="aws.cloudtrail", raw="{}",
+        fields={"eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey"},
+    )  # fmt: skip
+    read = create.model_copy(update={"fields": {**create.fields, "eventName": "ListUsers"}})
+    assert keys(create) == {"notable:cloudtrail-identity-changed"}
+    assert keys(read) == set()

@@ -1,0 +1,103 @@
+"""The verdict's scoring model: a logistic model over a few signals of the case, fitted on
+labelled cases by bench/fit_scoring.py and shipped as triage/data/scoring.json.
+
+Signals are evidence counts by kind and level (rules weighed by their status), notable events,
+intelligence hits, attack stages, e-mail context and telemetry coverage. docs/scoring.md says how
+the model was fitted and how well it is calibrated.
+"""
+
+import functools
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from triage.models import Coverage, Detection, EnrichmentResult
+from triage.models.base import severity_rank
+
+MODEL_FILE = Path(__file__).resolve().parent.parent / "data" / "scoring.json"
+
+# How much one rule match counts by the rule's maturity: a stable rule has proven itself, an
+# experimental one may be a hunting lead. These are priors, not fitted (status is rarely in
+# labelled data).
+STATUS_FACTOR: Mapping[str, float] = {
+    "stable": 1.0,
+    "test": 0.85,
+    "experimental": 0.7,
+    "": 0.85,
+}
+MAX_STAGES = 4
+INFORMATIONAL_SHARE = 0.3  # an informational rule match counts as this much of a low one
+FEATURES = (
+    "rule_critical",
+    "rule_high",
+    "rule_medium",
+    "rule_low",
+    "notable",
+    "intel",
+    "stages",
+    "coverage",
+)
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    intercept: float
+    weights: Mapping[str, float]
+    true_positive_at: float
+    benign_below: float
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        z = self.intercept + sum(self.weights.get(n, 0.0) * features.get(n, 0.0) for n in FEATURES)
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@functools.cache
+def load_model(path: Path = MODEL_FILE) -> ScoringModel:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return ScoringModel(
+        intercept=float(document["intercept"]),
+        weights={str(k): float(v) for k, v in document["weights"].items()},
+        true_positive_at=float(document["thresholds"]["true_positive_at"]),
+        benign_below=float(document["thresholds"]["benign_below"]),
+    )
+
+
+def _status(detection: Detection) -> str:
+    return str(getattr(detection, "status", "") or "")
+
+
+def case_features(
+    detections: Sequence[Detection],
+    flagged: Iterable[EnrichmentResult],
+    coverage: Coverage | None,
+    *,
+    stages: int,
+) -> dict[str, float]:
+    """The model's inputs for one case. Counts enter as log(1 + n): the tenth hit of a rule
+    family says less than the first."""
+    by_level = {"critical": 0.0, "high": 0.0, "medium": 0.0, "low": 0.0}
+    notable = 0.0
+    for detection in detections:
+        if detection.layer == "notable":
+            notable += 1 + severity_rank(detection.level) / 2
+            continue
+        factor = STATUS_FACTOR.get(_status(detection), STATUS_FACTOR[""])
+        if detection.level == "informational":
+            by_level["low"] += INFORMATIONAL_SHARE * factor
+        else:
+            by_level[detection.level] += factor
+    intel = 0.0
+    for result in flagged:
+        intel = max(intel, 1.0 if result.verdict == "malicious" else 0.5)
+    return {
+        "rule_critical": math.log1p(by_level["critical"]),
+        "rule_high": math.log1p(by_level["high"]),
+        "rule_medium": math.log1p(by_level["medium"]),
+        "rule_low": math.log1p(by_level["low"]),
+        "notable": math.log1p(notable),
+        "intel": intel,
+        "stages": min(stages, MAX_STAGES) / MAX_STAGES,
+        "coverage": coverage.share_covered if coverage is not None else 0.0,
+    }

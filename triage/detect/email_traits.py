@@ -1,0 +1,263 @@
+"""Phishing traits that do not depend on a protected brand: how the sender presents itself,
+where replies and links really go, and what the body asks for. Each is a Finding for the
+e-mail detector; none is decisive alone, and the scoring model weighs them together."""
+
+import re
+from email.utils import getaddresses
+
+from triage.detect.email_lexicon import FREE_MAIL
+from triage.detect.email_signals import (
+    MAX_SCAN_CHARS,
+    Finding,
+    Message,
+    MessageJudge,
+    header_value,
+    link_host,
+    raise_level,
+)
+from triage.enrich.domains import ip_literal
+from triage.models import Record
+from triage.models.base import Severity
+
+# Words a sender's display name uses to sound like an organisation's service desk or system.
+ORGANISATION_WORDS = re.compile(
+    r"(?<!\w)(support|service|services|team|security|billing|account|accounts|admin|"
+    r"administrator|helpdesk|help desk|department|customer|notification|notifications|"
+    r"mailbox|webmail|it desk|payroll|finance|bank|banco|suporte|atendimento|servicio|"
+    r"soporte|équipe|sicherheit|kundenservice|klantenservice|beveiliging)(?!\w)",
+    re.IGNORECASE,
+)
+ADDRESS_OR_DOMAIN = re.compile(
+    r"[\w.+-]{1,64}@([\w-]{1,63}(?:\.[\w-]{1,63}){1,10})|"
+    r"(?<![\w.-])((?:[a-z0-9-]{1,63}\.){1,10}(?:com|net|org|info|biz|io|co|us|uk|de|fr|br|es|nl))"
+    r"(?![\w-])",
+    re.IGNORECASE,
+)
+# Hosting and link services that let anyone publish a page or hide a destination: common
+# carriers of credential-harvesting pages, and ordinary in personal mail, so weak alone.
+OPEN_HOSTING = (
+    "000webhostapp.com", "firebaseapp.com", "web.app", "weebly.com", "wixsite.com",
+    "godaddysites.com", "blogspot.com", "github.io", "pages.dev", "workers.dev", "glitch.me",
+    "herokuapp.com", "netlify.app", "vercel.app", "r2.dev", "ipfs.io", "dweb.link",
+    "storage.googleapis.com", "blob.core.windows.net", "s3.amazonaws.com", "sites.google.com",
+    "forms.gle", "typeform.com", "jotform.com", "formstack.com", "webflow.io", "framer.app",
+    "ngrok.io", "ngrok-free.app", "trycloudflare.com", "bit.ly", "tinyurl.com", "is.gd",
+    "cutt.ly", "rebrand.ly", "t.ly", "shorturl.at", "rb.gy", "tiny.cc", "ow.ly",
+)  # fmt: skip
+# Top-level domains that registries sell cheaply and abuse reports name often.
+CHEAP_TLDS = frozenset((
+    "top", "xyz", "click", "buzz", "online", "shop", "live", "icu", "cyou", "sbs", "rest",
+    "monster", "quest", "cfd", "bond", "gq", "ml", "cf", "tk", "ga", "zip", "mov", "loan",
+    "work", "support", "help", "site", "website", "store", "fun", "life", "world",
+))  # fmt: skip
+HIDDEN_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+MIN_HIDDEN = 5
+GREETING = (
+    r"(?:dear|hello|hi|hey|prezado|prezada|olá|ola|estimado|estimada|hola|bonjour|cher|chère|"
+    r"hallo|liebe|lieber|beste|geachte)"
+)
+
+
+def _finding(
+    key: str, title: str, level: Severity, records: list[Record], matched: dict[str, str], why: str
+) -> Finding:
+    techniques = ("T1566",) if key != "reply-to-diversion" else ("T1566", "T1656")
+    unique = {(r.artifact_id, r.locator): r for r in records}
+    return Finding(key, title, level, techniques, tuple(unique.values()), matched, why)
+
+
+def sender_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list[Finding]:
+    """Display names that claim another address or an organisation behind a free-mail box."""
+    found: list[Finding] = []
+    sender = message.headers.get("from")
+    if sender is None:
+        return found
+    shown = ADDRESS_OR_DOMAIN.search(message.display_name[:300])
+    if shown:
+        domain = judge.registrable((shown.group(1) or shown.group(2) or "").lower())
+        if domain and message.sender_domain and domain != message.sender_domain:
+            found.append(_finding(
+                "display-name-address", "Sender name shows another address or domain",
+                "medium", [sender],
+                {"display_name": message.display_name[:160], "sender": message.sender_domain},
+                "The name the reader sees carries a different domain than the one that sent it.",
+            ))  # fmt: skip
+    organisation = ORGANISATION_WORDS.search(message.display_name[:300])
+    if organisation and message.sender_domain in FREE_MAIL:
+        found.append(_finding(
+            "free-mail-organisation", "Organisation-sounding sender on a free-mail address",
+            "medium" if lured else "low", [sender],
+            {"display_name": message.display_name[:160], "sender_domain": message.sender_domain},
+            "Service desks and billing departments do not write from personal mailboxes.",
+        ))  # fmt: skip
+    return found
+
+
+SCRIPT_SENDERS = frozenset(("root", "www-data", "apache", "nginx", "nobody", "daemon", "httpd"))
+NAME_TOKEN = re.compile(r"[^\W\d_]{3,}")
+GENERIC_NAME_WORDS = frozenset((
+    "no", "reply", "noreply", "the", "and", "from", "via", "mail", "info", "news", "newsletter",
+    "official", "online", "digital", "group", "inc", "ltd", "llc", "gmbh", "your", "center",
+    "centre", "de", "do", "da", "el", "la", "le", "les", "der", "die", "das", "desk", "office",
+    "staff", "system", "systems", "dept", "portal", "alert", "alerts", "update", "updates",
+))  # fmt: skip
+
+
+def origin_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list[Finding]:
+    """Where the message really came from: sender domains that are not domains, envelopes of a
+    script on a bare server, and organisation names that share nothing with the sender."""
+    found: list[Finding] = []
+    sender = message.headers.get("from")
+    if sender is None:
+        return found
+    address = getaddresses([header_value(sender)])
+    domain = address[0][1].rpartition("@")[2].lower() if address and "@" in address[0][1] else ""
+    if domain and ("." not in domain or domain.rpartition(".")[2].isdigit()):
+        found.append(_finding(
+            "sender-not-a-domain", "Sender address has no real domain", "medium", [sender],
+            {"sender": address[0][1][:160]},
+            "A mail server would not accept this domain from a real organisation; the message "
+            "was written by a script or hand-crafted.",
+        ))  # fmt: skip
+    envelope = message.headers.get("return-path")
+    if envelope is not None:
+        path = header_value(envelope).strip("<> ").lower()
+        local, _, host = path.partition("@")
+        if path and (local in SCRIPT_SENDERS or (host and "." not in host)):
+            found.append(_finding(
+                "script-envelope", "Envelope sender is a system account or a bare host name",
+                "medium" if lured else "low", [envelope], {"return_path": path[:160]},
+                "Bulk senders and real organisations send from their domain; root@ or a host "
+                "name without a domain is a script on a rented server.",
+            ))  # fmt: skip
+    words = [w.lower() for w in NAME_TOKEN.findall(message.display_name[:200])]
+    named = [
+        w for w in words if w not in GENERIC_NAME_WORDS and not ORGANISATION_WORDS.fullmatch(w)
+    ]
+    organisation_like = bool(named) and (
+        len(named) == 1 or any(ORGANISATION_WORDS.fullmatch(w) for w in words)
+    )
+    full_domain = domain.replace("-", "").replace(".", " ")
+    if organisation_like and domain and lured:
+        related = any(w[:5] in full_domain for w in named if len(w) >= 4) or any(
+            w in full_domain for w in named
+        )
+        if not related:
+            found.append(_finding(
+                "organisation-name-unrelated", "Sender name is an organisation its domain does "
+                "not belong to", "medium", [sender],
+                {"display_name": message.display_name[:160], "sender_domain": domain[:160]},
+                "The message speaks in an organisation's name while its address has nothing to "
+                "do with that organisation, and it asks the reader to act.",
+            ))  # fmt: skip
+    return found
+
+
+def reply_to_trait(judge: MessageJudge, message: Message, *, lured: bool) -> list[Finding]:
+    """Replies diverted to an unrelated domain or a free-mail box."""
+    reply_to = message.headers.get("reply-to")
+    if reply_to is None:
+        return []
+    for _, address in getaddresses([header_value(reply_to)]):
+        domain = judge.registrable(address.rpartition("@")[2].lower())
+        if not domain or domain == message.sender_domain:
+            continue
+        if domain in FREE_MAIL or lured:
+            level: Severity = "medium" if lured and domain in FREE_MAIL else "low"
+            return [_finding(
+                "reply-to-diversion", "Replies go to a different domain than the sender's",
+                level, [reply_to, *(r for r in (message.headers.get("from"),) if r)],
+                {"reply_to": address.lower()[:160], "sender_domain": message.sender_domain},
+                "Reply-To sends the answer somewhere the sender's domain does not control.",
+            )]  # fmt: skip
+    return []
+
+
+def _host_kind(host: str, registrable: str) -> str | None:
+    if ip_literal(host):
+        return None  # the link checks already report IP hosts
+    if any(host == h or host.endswith("." + h) for h in OPEN_HOSTING):
+        return "open hosting or link shortener"
+    if host.startswith("xn--") or ".xn--" in host:
+        return "internationalised (punycode) host"
+    if registrable.rpartition(".")[2] in CHEAP_TLDS:
+        return "frequently abused top-level domain"
+    return None
+
+
+def link_traits(
+    judge: MessageJudge, message: Message, *, credential: bool, lured: bool
+) -> list[Finding]:
+    """Links to hosts anyone can publish on, and credential requests that link off-domain."""
+    risky: dict[str, Record] = {}
+    external: dict[str, Record] = {}
+    for link in message.links:
+        if link.url.lower().startswith("mailto:"):
+            continue
+        host = link_host(link.url)
+        if not host:
+            continue
+        registrable = judge.registrable(host)
+        if "@" in link.url.split("//", 1)[-1].split("/", 1)[0]:
+            risky.setdefault(f"{host} (credentials in the URL)", link.record)
+        kind = _host_kind(host, registrable)
+        if kind:
+            risky.setdefault(f"{host} ({kind})", link.record)
+        if registrable and registrable != message.sender_domain:
+            external.setdefault(registrable, link.record)
+    found: list[Finding] = []
+    if risky:
+        level: Severity = "medium" if lured else "low"
+        found.append(_finding(
+            "risky-link-host", "Links to hosts that anyone can publish on or that hide the target",
+            raise_level(level) if credential else level, list(risky.values()),
+            {"links": "; ".join(list(risky)[:5]), "count": str(len(risky))},
+            "Free hosting, shorteners, punycode and cheap top-level domains carry most "
+            "credential-harvesting pages; legitimate senders link to their own sites.",
+        ))  # fmt: skip
+    if credential and external and len(external) <= 3:
+        found.append(_finding(
+            "credential-request-off-domain",
+            "Asks for a sign-in or account action through a link outside the sender's domain",
+            "medium", list(external.values()),
+            {"link_domains": ", ".join(list(external)[:5]), "sender_domain": message.sender_domain},
+            "A request to sign in or verify an account that leads away from the sender's own "
+            "domain is the shape of credential phishing.",
+        ))  # fmt: skip
+    return found
+
+
+def body_traits(message: Message, *, lured: bool) -> list[Finding]:
+    """Forms in the message, hidden characters, and greetings that use the mailbox name."""
+    found: list[Finding] = []
+    forms = [b for b in message.bodies if b.fields.get("html_form") is True]
+    if forms:
+        found.append(_finding(
+            "html-form", "Message contains a form that posts what the reader types",
+            "high" if lured else "medium", forms, {"parts": ", ".join(b.locator for b in forms)},
+            "Legitimate mail links to a site; a form inside the message collects input directly.",
+        ))  # fmt: skip
+    places = [(message.subject, message.headers.get("subject"))]
+    places += [(b.raw[:MAX_SCAN_CHARS], b) for b in message.bodies]
+    hidden = [(r, len(HIDDEN_CHARS.findall(t))) for t, r in places if r is not None and t]
+    hidden = [(r, n) for r, n in hidden if n >= MIN_HIDDEN]
+    if hidden:
+        found.append(_finding(
+            "hidden-characters", "Invisible characters break up the words of the message",
+            "medium", [r for r, _ in hidden], {"count": str(sum(n for _, n in hidden))},
+            "Zero-width characters inside words defeat keyword filters; people never type them.",
+        ))  # fmt: skip
+    recipient = header_value(message.headers.get("to"))
+    addresses = [a.lower() for _, a in getaddresses([recipient]) if "@" in a]
+    if len(addresses) == 1:
+        local = addresses[0].partition("@")[0]
+        names = "|".join(re.escape(n) for n in (addresses[0], local) if len(n) >= 3)
+        greeting = re.compile(rf"(?<!\w){GREETING}\s*,?\s+(?:{names})(?![\w.@-])", re.IGNORECASE)
+        greeted = [b for b in message.bodies if names and greeting.search(b.raw[:MAX_SCAN_CHARS])]
+        if greeted:
+            found.append(_finding(
+                "greets-mailbox-name", "Greets the reader by the mailbox address, not a name",
+                "medium" if lured else "low", greeted, {"recipient": addresses[0][:160]},
+                "Mass phishing knows only the address it sends to; real senders use a name.",
+            ))  # fmt: skip
+    return found

@@ -1,0 +1,1 @@
+"""`triage eval`: score triage against labelled cases (samples and real data); docs/eval.md."""
