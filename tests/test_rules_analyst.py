@@ -78,7 +78,9 @@ def test_an_authenticated_sender_never_vouches_on_its_own() -> None:
     verdict = assess(CaseFile(incident=INCIDENT, enrichments=(vouch,))).verdict
     assert verdict.classification == "undetermined"
     phish = detection("high", "T1566.002")
-    case = CaseFile(incident=INCIDENT, enrichments=(vouch,), detections=(phish,), coverage=covered())
+    case = CaseFile(
+        incident=INCIDENT, enrichments=(vouch,), detections=(phish,), coverage=covered()
+    )
     assert assess(case).verdict.classification == "true_positive"
 
 

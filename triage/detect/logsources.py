@@ -29,6 +29,23 @@ WINDOWS_SERVICES: Mapping[str, str] = {
     ),
     "microsoft-windows-windows firewall with advanced security/firewall": "firewall-as",
     "microsoft-windows-codeintegrity/operational": "codeintegrity-operational",
+    "microsoft-windows-terminalservices-remoteconnectionmanager/operational": (
+        "terminalservices-remoteconnectionmanager"
+    ),
+    "dns server": "dns-server",
+    "microsoft-windows-dns-server/audit": "dns-server-audit",
+    "microsoft-windows-applocker/exe and dll": "applocker",
+    "microsoft-windows-applocker/msi and script": "applocker",
+    "microsoft-windows-applocker/packaged app-execution": "applocker",
+    "microsoft-windows-applocker/packaged app-deployment": "applocker",
+    "microsoft-windows-bitlocker/bitlocker management": "bitlocker",
+    "microsoft-windows-winrm/operational": "winrm",
+    "openssh/operational": "openssh",
+    "microsoft-windows-shell-core/operational": "shell-core",
+    "microsoft-windows-printservice/admin": "printservice-admin",
+    "microsoft-windows-printservice/operational": "printservice-operational",
+    "microsoft-windows-vhdmp-operational": "vhdmp",
+    "microsoft-windows-vhdmp/operational": "vhdmp",
 }
 
 # Sysmon EventID → Sigma categories (Windows and Sysmon for Linux share the numbering).
@@ -65,6 +82,7 @@ WINDOWS_EVENT_CATEGORIES: Mapping[tuple[str, int], tuple[str, ...]] = {
     ("powershell", 4103): ("ps_module",),
     ("powershell-classic", 400): ("ps_classic_start",),
     ("powershell-classic", 600): ("ps_classic_provider_start",),
+    ("powershell-classic", 800): ("ps_classic_script",),
 }
 
 # Syslog programs that write to the auth facility (auth.log / secure): each is also a service.
@@ -80,6 +98,19 @@ FIELD_ALIASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "Image": ("NewProcessName",),
         "ParentImage": ("ParentProcessName",),
         "User": ("SubjectUserName",),
+    },
+    # Defender's EventData names contain spaces ("Threat Name"); Sigma rules write them joined.
+    "windows/windefend": {
+        "ThreatName": ("Threat Name",),
+        "SeverityName": ("Severity Name",),
+        "CategoryName": ("Category Name",),
+        "ProcessName": ("Process Name",),
+        "DetectionUser": ("Detection User",),
+        "ActionName": ("Action Name",),
+        "OldValue": ("Old Value",),
+        "NewValue": ("New Value",),
+        "FeatureName": ("Feature Name",),
+        "TargetCommandline": ("Target Commandline",),
     },
     "linux/auditd": {
         "Image": ("exe",),
@@ -144,7 +175,7 @@ def _windows(channel: str, event_id: int | None) -> RecordLogsource:
         categories = SYSMON_CATEGORIES.get(event_id or -1, ())
     else:
         categories = WINDOWS_EVENT_CATEGORIES.get((service, event_id or -1), ())
-    aliases = ("windows/security",) if service == "security" else ()
+    aliases = (f"windows/{service}",) if f"windows/{service}" in FIELD_ALIASES else ()
     return RecordLogsource("windows", frozenset({service}), frozenset(categories), aliases)
 
 
