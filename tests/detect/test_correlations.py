@@ -104,3 +104,33 @@ def test_records_without_timestamps_are_ignored() -> None:
         for n in range(10)
     ]
     assert not correlate(untimed)
+
+
+def test_regular_netflow_records_look_like_a_beacon() -> None:
+    def flow(number: int, seconds: float) -> Record:
+        return event(
+            number, seconds, "netflow", src_ip="10.0.0.5", dst_ip="198.51.100.9", dst_port=443
+        )
+
+    regular = [flow(n, n * 300 + (n % 2) * 3) for n in range(9)]
+    jittery = [flow(n, n * 300 + (n % 3) * 120) for n in range(9)]
+    assert "triage-corr-netflow-beacon" in correlate(regular)
+    assert "triage-corr-netflow-beacon" not in correlate(jittery)
+
+
+def test_many_ports_of_one_host_is_a_port_scan_in_zeek_and_flows() -> None:
+    def conn(number: int, port: int) -> Record:
+        ids = {"id.orig_h": "10.0.0.5", "id.resp_h": "10.0.0.20", "id.resp_p": port}
+        return event(number, number, "zeek.conn", **ids)
+
+    def flow(number: int, port: int) -> Record:
+        return event(
+            number, number, "netflow", src_ip="10.0.0.5", dst_ip="10.0.0.20", dst_port=port
+        )
+
+    found = correlate([conn(n, 1000 + n) for n in range(25)])
+    assert found["triage-corr-zeek-port-scan"].techniques == ("T1046",)
+    assert "triage-corr-netflow-port-scan" in correlate([flow(n, 1000 + n) for n in range(25)])
+    same_port = [flow(n, 443) for n in range(40)]
+    assert "triage-corr-netflow-port-scan" not in correlate(same_port)
+    assert "triage-corr-zeek-port-scan" not in correlate([conn(n, 1000 + n) for n in range(24)])

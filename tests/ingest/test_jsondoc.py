@@ -326,3 +326,161 @@ def test_json_line_limit_counts_utf8_bytes() -> None:
     over = json.dumps({"u": "é" * 50}, ensure_ascii=False)  # 59 characters, 109 bytes
     with pytest.raises(InputError, match="line 2 is 109 bytes, over the 100-byte limit"):
         _load(f"{fits}\n{over}\n", limits)
+
+
+# --- cloud and identity audit logs, recognised by the shape of each row ---------------------
+
+_OKTA = {
+    "uuid": "5b9c1c2e-0f7a-11ef-9a3b-0242ac120002",
+    "published": "2024-05-02T08:15:00.000Z",
+    "eventType": "user.session.start",
+    "displayMessage": "User login to Okta",
+    "actor": {"id": "00u1", "type": "User", "alternateId": "ana@example.com"},
+    "client": {"ipAddress": "203.0.113.10"},
+    "outcome": {"result": "FAILURE", "reason": "INVALID_CREDENTIALS"},
+    "target": [{"id": "00u1", "type": "User"}],
+}
+_GCP = {
+    "protoPayload": {
+        "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+        "serviceName": "iam.googleapis.com",
+        "methodName": "google.iam.admin.v1.CreateServiceAccountKey",
+        "authenticationInfo": {"principalEmail": "ana@example.com"},
+    },
+    "insertId": "abc",
+    "logName": "projects/p1/logs/cloudaudit.googleapis.com%2Factivity",
+    "timestamp": "2024-05-02T08:16:00.000Z",
+}
+_KUBERNETES = {
+    "kind": "Event",
+    "apiVersion": "audit.k8s.io/v1",
+    "level": "Metadata",
+    "auditID": "9d4e",
+    "stage": "ResponseComplete",
+    "verb": "create",
+    "user": {"username": "ana", "groups": ["system:authenticated"]},
+    "objectRef": {"resource": "pods", "subresource": "exec", "namespace": "default"},
+    "requestReceivedTimestamp": "2024-05-02T08:17:00.000000Z",
+}
+_M365 = {
+    "CreationTime": "2024-05-02T08:18:00",
+    "Id": "0b7e",
+    "Operation": "New-InboxRule",
+    "RecordType": 1,
+    "Workload": "Exchange",
+    "UserId": "ana@example.com",
+    "Parameters": [{"Name": "ForwardTo", "Value": "x@example.net"}],
+}
+_SIGNIN_EXPORT = {
+    "time": "2024-05-02T08:19:00Z",
+    "operationName": "Sign-in activity",
+    "category": "SignInLogs",
+    "resultType": "50126",
+    "properties": {"userPrincipalName": "ana@example.com", "status": {"errorCode": 50126}},
+}
+_SIGNIN_GRAPH = {
+    "id": "66ea",
+    "createdDateTime": "2024-05-02T08:20:00Z",
+    "userPrincipalName": "ana@example.com",
+    "appDisplayName": "Office 365 Exchange Online",
+    "ipAddress": "203.0.113.10",
+    "clientAppUsed": "IMAP4",
+    "status": {"errorCode": 0},
+}
+_AUDIT_EXPORT = {
+    "time": "2024-05-02T08:21:00Z",
+    "operationName": "Add member to role",
+    "category": "AuditLogs",
+    "properties": {"activityDisplayName": "Add member to role", "category": "RoleManagement"},
+}
+_AUDIT_GRAPH = {
+    "id": "Directory_1",
+    "category": "RoleManagement",
+    "activityDisplayName": "Add member to role",
+    "activityDateTime": "2024-05-02T08:22:00Z",
+    "initiatedBy": {"user": {"userPrincipalName": "ana@example.com"}},
+    "targetResources": [{"type": "User"}],
+}
+_ACTIVITY_EXPORT = {
+    "time": "2024-05-02T08:23:00Z",
+    "operationName": "MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION",
+    "category": "Administrative",
+    "resultType": "Start",
+    "properties": {"statusCode": "Accepted"},
+}
+_ACTIVITY_REST = {
+    "eventTimestamp": "2024-05-02T08:24:00Z",
+    "category": {"value": "Administrative", "localizedValue": "Administrative"},
+    "operationName": {"value": "Microsoft.Insights/diagnosticSettings/delete"},
+    "status": {"value": "Succeeded"},
+}
+_CLOUD_ROWS = [
+    ("okta", _OKTA, "2024-05-02T08:15"),
+    ("gcp.audit", _GCP, "2024-05-02T08:16"),
+    ("kubernetes.audit", _KUBERNETES, "2024-05-02T08:17"),
+    ("m365.audit", _M365, "2024-05-02T08:18"),
+    ("azure.signinlogs", _SIGNIN_EXPORT, "2024-05-02T08:19"),
+    ("azure.signinlogs", _SIGNIN_GRAPH, "2024-05-02T08:20"),
+    ("azure.auditlogs", _AUDIT_EXPORT, "2024-05-02T08:21"),
+    ("azure.auditlogs", _AUDIT_GRAPH, "2024-05-02T08:22"),
+    ("azure.activitylogs", _ACTIVITY_EXPORT, "2024-05-02T08:23"),
+    ("azure.activitylogs", _ACTIVITY_REST, "2024-05-02T08:24"),
+]
+
+
+@pytest.mark.parametrize(("kind", "row", "minute"), _CLOUD_ROWS, ids=lambda v: str(v)[:20])
+def test_cloud_audit_row_recognised_in_every_json_form(
+    kind: str, row: dict[str, object], minute: str
+) -> None:
+    forms = {
+        "document": json.dumps(row),
+        "array": json.dumps([row, row]),
+        "lines": json.dumps(row) + "\n" + json.dumps(row) + "\n",
+    }
+    for form, text in forms.items():
+        _, records, _ = _load(text)
+        assert {r.source for r in records} == {kind}, form
+        timestamp = records[0].timestamp
+        assert timestamp is not None and timestamp.isoformat().startswith(minute), form
+
+
+def test_cloud_audit_rows_of_mixed_kinds_keep_their_own_source() -> None:
+    rows = [row for _, row, _ in _CLOUD_ROWS]
+    _, records, _ = _load("\n".join(json.dumps(row) for row in rows))
+    assert [r.source for r in records] == [kind for kind, _, _ in _CLOUD_ROWS]
+    okta, gcp, kubernetes, m365 = records[:4]
+    assert okta.fields["outcome.result"] == "FAILURE"
+    assert gcp.fields["protoPayload.methodName"].endswith("CreateServiceAccountKey")
+    assert kubernetes.fields["objectRef.subresource"] == "exec"
+    assert m365.fields["Parameters.0.Name"] == "ForwardTo"
+
+
+def test_azure_monitor_records_envelope_is_one_record_per_entry() -> None:
+    _, records, _ = _load(json.dumps({"records": [_SIGNIN_EXPORT, _ACTIVITY_EXPORT]}))
+    assert [(r.locator, r.source) for r in records] == [
+        ("json:/records/0", "azure.signinlogs"),
+        ("json:/records/1", "azure.activitylogs"),
+    ]
+    assert records[0].fields["properties.status.errorCode"] == 50126
+
+
+def test_log_analytics_rows_keep_their_table_name() -> None:
+    rows = [
+        {"Type": "SigninLogs", "TimeGenerated": "2024-05-02T08:25:00Z", "ResultType": "50126"},
+        {"Type": "AuditLogs", "Category": "RoleManagement", "OperationName": "Add member to role"},
+        {"Type": "OfficeActivity", "Operation": "New-InboxRule", "OfficeWorkload": "Exchange"},
+    ]
+    _, records, _ = _load("\n".join(json.dumps(row) for row in rows))
+    assert [r.source for r in records] == ["SigninLogs", "AuditLogs", "OfficeActivity"]
+
+
+def test_near_miss_rows_stay_generic() -> None:
+    rows = [
+        {"eventType": "login", "user": "ana"},  # no Okta actor object
+        {"kind": "Event", "verb": "create"},  # a Kubernetes core Event, not an audit event
+        {"protoPayload": {"methodName": "x"}},  # no serviceName, no AuditLog type
+        {"Operation": "x", "Workload": "Exchange"},  # no CreationTime
+        {"category": "Administrative", "operationName": "x", "properties": {}},  # not an op path
+    ]
+    _, records, _ = _load("\n".join(json.dumps(row) for row in rows))
+    assert {r.source for r in records} == {"jsonl"}

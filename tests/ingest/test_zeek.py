@@ -95,3 +95,32 @@ def test_zeek_saved_as_txt_is_still_sniffed_as_zeek(tmp_path: Path) -> None:
     )
     assert loaded.format == "zeek"
     assert loaded.records[0].source == "zeek.http"
+
+
+ZEEK_JSON = (
+    '{"ts":1692146028.5,"uid":"CAbc1","id.orig_h":"10.0.0.5","id.orig_p":49152,'
+    '"id.resp_h":"10.0.0.1","id.resp_p":53,"proto":"udp","trans_id":7,"query":"evil.example",'
+    '"answers":["1.2.3.4","5.6.7.8"],"AA":false,"rejected":false}\n'
+    '{"ts":"2023-08-16T00:33:49.000000Z","uid":"CAbc2","id":{"orig_h":"10.0.0.5",'
+    '"orig_p":49153,"resp_h":"10.0.0.9","resp_p":135},"endpoint":"svcctl",'
+    '"operation":"CreateServiceW","named_pipe":"135"}\n'
+    '{"_path":"conn","ts":1692146030.0,"uid":"CAbc3","id.orig_h":"10.0.0.5","history":"ShADad"}\n'
+)
+
+
+def test_zeek_json_rows_are_named_like_the_tsv_logs() -> None:
+    source = ArtifactSource(artifact_id="A1", path="zeek.json", data=ZEEK_JSON.encode())
+    dns, rpc, conn = load_artifact(source, Limits()).records
+    assert (dns.source, rpc.source, conn.source) == ("zeek.dns", "zeek.dce_rpc", "zeek.conn")
+    assert dns.fields["id.resp_p"] == 53
+    assert dns.fields["answers"] == "1.2.3.4,5.6.7.8"  # a vector, as the TSV writer joins it
+    assert dns.fields["AA"] == "F"
+    assert rpc.fields["id.orig_h"] == "10.0.0.5" and rpc.fields["operation"] == "CreateServiceW"
+    assert dns.timestamp is not None and dns.timestamp.year == 2023
+    assert rpc.timestamp is not None and rpc.timestamp.minute == 33
+
+
+def test_json_rows_without_zeek_ids_are_not_zeek() -> None:
+    text = '{"ts": 1692146028.5, "query": "x"}\n{"ts": 1692146029.5, "query": "y"}\n'
+    source = ArtifactSource(artifact_id="A1", path="x.json", data=text.encode())
+    assert {r.source for r in load_artifact(source, Limits()).records} == {"jsonl"}

@@ -24,6 +24,7 @@ from triage.models.base import SEVERITY_ORDER, Severity, severity_rank
 from triage.models.report import Priority
 
 FLAGGED_VERDICTS = frozenset({"malicious", "suspicious"})
+CONFIDENT = 0.7  # below this, a benign call still asks for a person
 MULTI_STAGE = 3
 MAX_TIMELINE = 40
 MAX_ACTIONS = 8
@@ -187,7 +188,7 @@ def _verdict(
     if flagged and severity_rank(top) < severity_rank("medium"):
         top = "medium" if any(f.verdict == "malicious" for f in flagged) else "low"
     seen = _coverage_words(coverage)
-    if p >= model.true_positive_at:
+    if p >= model.true_positive_at and (rules or flagged or severity_rank(notable_top) >= 1):
         if stages >= MULTI_STAGE:
             # Several attack stages together make the incident worse than its worst single step.
             top = SEVERITY_ORDER[min(severity_rank(top) + 1, len(SEVERITY_ORDER) - 1)]
@@ -202,26 +203,33 @@ def _verdict(
             needs_human=p < 0.8 or severity_rank(top) >= severity_rank("critical"),
             rationale=f"Detections support malicious activity (p={p}). {seen}",
         )
-    if p < model.benign_below and coverage is not None and coverage.status == "well_covered":
-        if rules or any(severity_rank(d.level) >= severity_rank("low") for d in detections):
-            return Verdict(
-                classification="benign_positive",
-                determination="activity explained as legitimate",
-                severity="informational",
-                confidence=round(1 - p, 3),
-                malicious_probability=p,
-                needs_human=False,
-                rationale=f"Only weak signals (p={p}) in well-covered telemetry: what fired "
-                f"reads as ordinary activity. {seen}",
-            )
+    well_covered = coverage is not None and coverage.status == "well_covered"
+    evidence = bool(flagged) or any(
+        severity_rank(d.level) >= severity_rank("low") for d in detections
+    )
+    if well_covered and not evidence:
+        confidence = round(1 - p, 3)
         return Verdict(
             classification="false_positive",
             determination="no threats found",
             severity="informational",
-            confidence=round(1 - p, 3),
+            confidence=confidence,
             malicious_probability=p,
-            needs_human=False,
-            rationale=f"No threats found in well-covered telemetry (p={p}). {seen}",
+            needs_human=confidence < CONFIDENT,
+            rationale=f"No threats found: no detection and no intelligence hit in well-covered "
+            f"telemetry (p={p}). {seen}",
+        )
+    if p < model.benign_below and well_covered:
+        confidence = round(1 - p, 3)
+        return Verdict(
+            classification="benign_positive",
+            determination="activity explained as legitimate",
+            severity="informational",
+            confidence=confidence,
+            malicious_probability=p,
+            needs_human=confidence < CONFIDENT,
+            rationale=f"Only weak signals (p={p}) in well-covered telemetry: what fired reads "
+            f"as ordinary activity. {seen}",
         )
     if p < model.benign_below:
         return Verdict(

@@ -197,6 +197,10 @@ def builtin_correlations() -> tuple[Correlation, ...]:
         {"product": "zeek", "service": "conn"},
         {"sel": {"id.resp_h|exists": True}, "condition": "sel"},
     )
+    flow = selection(
+        {"product": "network", "service": "netflow"},
+        {"sel": {"dst_ip|exists": True}, "condition": "sel"},
+    )
     return (
         Threshold(
             rule_id="triage-corr-brute-force-source",
@@ -269,5 +273,44 @@ def builtin_correlations() -> tuple[Correlation, ...]:
             match=zeek_conn,
             count=8,
             max_jitter=0.1,
+        ),
+        Periodic(
+            rule_id="triage-corr-netflow-beacon",
+            title="Regular, beacon-like flows from one host to one destination",
+            level="medium",
+            techniques=("T1071",),
+            description="At least 8 flows between the same hosts and port at near-constant "
+            "intervals (jitter under 10%), as command-and-control implants often make.",
+            falsepositives=("Update checks, monitoring agents, NTP and other scheduled clients",),
+            group_by=("src_ip", "dst_ip", "dst_port"),
+            match=flow,
+            count=8,
+            max_jitter=0.1,
+        ),
+        Threshold(
+            rule_id="triage-corr-zeek-port-scan",
+            title="One host connected to many ports of another (Zeek)",
+            level="medium",
+            techniques=("T1046",),
+            description="Ten minutes or less saw connections from one host to at least 25 "
+            "distinct ports of another: a port scan.",
+            falsepositives=("Vulnerability scanners and inventory tools", "Passive FTP, RPC"),
+            group_by=("id.orig_h", "id.resp_h"),
+            match=zeek_conn,
+            count=25,
+            distinct="id.resp_p",
+        ),
+        Threshold(
+            rule_id="triage-corr-netflow-port-scan",
+            title="One host sent flows to many ports of another",
+            level="medium",
+            techniques=("T1046",),
+            description="Ten minutes or less saw flows from one host to at least 25 distinct "
+            "ports of another: a port scan.",
+            falsepositives=("Vulnerability scanners and inventory tools", "Passive FTP, RPC"),
+            group_by=("src_ip", "dst_ip"),
+            match=flow,
+            count=25,
+            distinct="dst_port",
         ),
     )

@@ -29,6 +29,7 @@ from triage.detect.email_signals import (
 from triage.detect.email_traits import (
     body_traits,
     link_traits,
+    lower_for_bulk_mail,
     origin_traits,
     reply_to_trait,
     sender_traits,
@@ -138,10 +139,10 @@ class EmailPhishingDetector:
         ):
             found += reply_to_trait(self, message, lured=lured)
         found += link_traits(self, message, credential=credential, lured=lured)
-        found += body_traits(message, lured=lured)
+        found += body_traits(message, lured=lured, credential=credential)
         if lure is not None:
             found.append(lure)
-        return found
+        return lower_for_bulk_mail(message, found)
 
     def claims(self, message: Message) -> list[tuple[str, str, Record]]:
         """(brand, words, record) for each place the message names a protected brand."""

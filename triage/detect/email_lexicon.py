@@ -26,7 +26,8 @@ COMMON_WORDS = frozenset(("apple", "outlook"))
 # action (phishing for information); "payment" and "urgency" push the reader to act.
 LURES: tuple[tuple[str, str, str], ...] = (
     ("en", "credential", r"sign[- ]?in|log[- ]?in|password|verify|verification|suspend\w*|"
-     r"unusual (?:sign-in )?activity|locked|unlock|re-?activate|mailbox|security alert|"
+     r"unusual (?:sign-in )?activity|b?locked|unlock|restricted|disabled|re-?activate|mailbox|"
+     r"security alert|"
      r"confirm your|your account|wallet|seed phrase|recovery phrase"),
     ("en", "delivery", r"parcel|shipment on hold|delivery (?:failed|attempt)|customs fee"),
     ("en", "payment", r"invoice|payment|remittance|wire transfer|overdue|refund"),

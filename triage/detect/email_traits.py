@@ -58,6 +58,39 @@ GREETING = (
 )
 
 
+BULK_HEADERS = ("list-unsubscribe", "list-id")
+BULK_PRECEDENCE = re.compile(r"^\s*(bulk|list)\b", re.IGNORECASE)
+# Signals that ordinary bulk mail shows too (tracking links, IP-hosted images, forms, many
+# outside links); in a message that declares itself bulk mail they count one level lower.
+BULK_WEAK = frozenset((
+    "ip-link", "anchor-mismatch", "html-form", "credential-request-off-domain",
+    "risky-link-host", "reply-to-diversion", "lure-language",
+))  # fmt: skip
+
+
+def is_bulk_mail(message: Message) -> bool:
+    """The message declares itself a list or bulk mailing (RFC 2369 / RFC 8058 headers)."""
+    if any(name in message.headers for name in BULK_HEADERS):
+        return True
+    return bool(BULK_PRECEDENCE.match(header_value(message.headers.get("precedence"))))
+
+
+def lower_for_bulk_mail(message: Message, findings: list[Finding]) -> list[Finding]:
+    if not is_bulk_mail(message):
+        return findings
+    lowered: list[Finding] = []
+    for finding in findings:
+        if finding.key in BULK_WEAK and finding.level != "informational":
+            order: tuple[Severity, ...] = ("informational", "low", "medium", "high", "critical")
+            level = order[max(0, order.index(finding.level) - 1)]
+            finding = Finding(
+                finding.key, finding.title, level, finding.techniques, finding.records,
+                finding.matched | {"bulk_mail": "yes (one level lower)"}, finding.description,
+            )  # fmt: skip
+        lowered.append(finding)
+    return lowered
+
+
 def _finding(
     key: str, title: str, level: Severity, records: list[Record], matched: dict[str, str], why: str
 ) -> Finding:
@@ -138,14 +171,14 @@ def origin_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list
         len(named) == 1 or any(ORGANISATION_WORDS.fullmatch(w) for w in words)
     )
     full_domain = domain.replace("-", "").replace(".", " ")
-    if organisation_like and domain and lured:
+    if organisation_like and domain:
         related = any(w[:5] in full_domain for w in named if len(w) >= 4) or any(
             w in full_domain for w in named
         )
         if not related:
             found.append(_finding(
                 "organisation-name-unrelated", "Sender name is an organisation its domain does "
-                "not belong to", "medium", [sender],
+                "not belong to", "medium" if lured else "low", [sender],
                 {"display_name": message.display_name[:160], "sender_domain": domain[:160]},
                 "The message speaks in an organisation's name while its address has nothing to "
                 "do with that organisation, and it asks the reader to act.",
@@ -227,15 +260,17 @@ def link_traits(
     return found
 
 
-def body_traits(message: Message, *, lured: bool) -> list[Finding]:
+def body_traits(message: Message, *, lured: bool, credential: bool) -> list[Finding]:
     """Forms in the message, hidden characters, and greetings that use the mailbox name."""
     found: list[Finding] = []
     forms = [b for b in message.bodies if b.fields.get("html_form") is True]
     if forms:
         found.append(_finding(
             "html-form", "Message contains a form that posts what the reader types",
-            "high" if lured else "medium", forms, {"parts": ", ".join(b.locator for b in forms)},
-            "Legitimate mail links to a site; a form inside the message collects input directly.",
+            "high" if credential else "medium" if lured else "low", forms,
+            {"parts": ", ".join(b.locator for b in forms)},
+            "A form inside the message collects input directly; with a request to sign in it "
+            "is a credential harvester, in a newsletter usually a search box.",
         ))  # fmt: skip
     places = [(message.subject, message.headers.get("subject"))]
     places += [(b.raw[:MAX_SCAN_CHARS], b) for b in message.bodies]

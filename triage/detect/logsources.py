@@ -5,6 +5,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from triage.detect.cloud_logsources import CLOUD_FIELD_ALIASES, cloud_logsource
 from triage.detect.matcher import FieldView
 from triage.models import Record, Scalar
 
@@ -133,6 +134,7 @@ FIELD_ALIASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "cs-bytes": ("bytes",),
         "cs-uri": ("uri",),
     },
+    **CLOUD_FIELD_ALIASES,
 }
 
 
@@ -221,6 +223,11 @@ def _webserver(fields: Mapping[str, Scalar]) -> RecordLogsource:
     if isinstance(uri, str):
         stem, _, query = uri.partition("?")
         derived = {"cs-uri-stem": stem, "cs-uri-query": query or None}
+    elif isinstance(w3c_stem := fields.get("cs-uri-stem"), str):
+        # IIS/W3C logs split the URI: rebuild it so `cs-uri` rules read them too.
+        w3c_query = fields.get("cs-uri-query")
+        has_query = isinstance(w3c_query, str) and bool(w3c_query)
+        derived = {"cs-uri": f"{w3c_stem}?{w3c_query}" if has_query else w3c_stem}
     return RecordLogsource(
         None, frozenset(), frozenset({"webserver"}), ("webserver",), derived=derived
     )
@@ -240,10 +247,13 @@ def route(record: Record) -> RecordLogsource | None:
         if isinstance(message, str) and message.startswith("type="):
             return _auditd(fields, message)
         return _syslog(fields)
-    if source == "aws.cloudtrail":
-        return RecordLogsource("aws", frozenset({"cloudtrail"}))
+    if cloud := cloud_logsource(source, fields):
+        product, services, aliases, derived = cloud
+        return RecordLogsource(product, services, alias_tables=(aliases,), derived=derived)
     if source.startswith("zeek."):
         return RecordLogsource("zeek", frozenset({source.removeprefix("zeek.")}))
+    if source == "netflow":
+        return RecordLogsource("network", frozenset({"netflow"}))
     if source in {"web.access", "web.w3c"}:
         return _webserver(fields)
     if source in {"alert", "alert.evidence", "json", "jsonl", "csv", "text"}:

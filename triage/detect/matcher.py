@@ -1,4 +1,5 @@
-"""Compiles pySigma's parsed condition tree into plain Python predicates over one record.
+"""Compiles a rule condition (pySigma's parsed tree, lowered to plain data by `condition_ir`)
+into plain Python predicates over one record.
 
 Strings compare case-insensitively (Sigma's default) unless the rule says `|cased`; regular
 expressions keep Sigma's case-sensitive default unless they carry `|i`.
@@ -9,30 +10,11 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sigma.conditions import (
-    ConditionAND,
-    ConditionFieldEqualsValueExpression,
-    ConditionNOT,
-    ConditionOR,
-    ConditionValueExpression,
-)
-from sigma.types import (
-    CompareOperators,
-    SigmaBool,
-    SigmaCasedString,
-    SigmaCIDRExpression,
-    SigmaCompareExpression,
-    SigmaExists,
-    SigmaExpansion,
-    SigmaFieldReference,
-    SigmaNull,
-    SigmaNumber,
-    SigmaRegularExpression,
-    SigmaString,
-    SpecialChars,
-)
+from sigma.types import SpecialChars
 
+from triage.detect.condition_ir import IR, WILDCARD_MULTI, lower_condition, lower_value
 from triage.detect.value_match import UnsupportedRule as UnsupportedRule  # its old home
 from triage.detect.value_match import Wildcard, linear_regex
 from triage.models import Scalar
@@ -108,13 +90,16 @@ class CompiledCondition:
         return found
 
 
+_SPECIAL = {WILDCARD_MULTI: SpecialChars.WILDCARD_MULTI, 1: SpecialChars.WILDCARD_SINGLE}
+
+
 def _string_parts(value: Sequence[object], *, cased: bool) -> list[str | SpecialChars]:
     parts: list[str | SpecialChars] = []
     for part in value:
         if isinstance(part, str):
             parts.append(part if cased else part.lower())
-        elif isinstance(part, SpecialChars):
-            parts.append(part)
+        elif isinstance(part, int) and part in _SPECIAL:
+            parts.append(_SPECIAL[part])
         else:
             raise UnsupportedRule("placeholder values (|expand) need a pipeline")
     return parts
@@ -137,7 +122,8 @@ def _literal_pattern(parts: Sequence[str | SpecialChars]) -> str | None:
 
 def _alternatives_test(alternatives: Sequence[Sequence[object]], *, cased: bool) -> FieldTest:
     """Many strings for one field: those without an inner `*` share one regular expression
-    (a single pass over the text); the others are wildcard matches."""
+    (a single pass over the text), compiled when first needed (most rules never reach most
+    of their leaves); the others are wildcard matches."""
     patterns: list[str] = []
     wildcards: list[Wildcard] = []
     for value in alternatives:
@@ -147,15 +133,19 @@ def _alternatives_test(alternatives: Sequence[Sequence[object]], *, cased: bool)
             wildcards.append(Wildcard(parts))
         else:
             patterns.append(pattern)
-    regex = re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL) if patterns else None
+    source = "|".join(f"(?:{p})" for p in patterns)
+    compiled: list[re.Pattern[str]] = []
     lookup: Callable[[FieldView, str], str | None] = FieldView.text if cased else FieldView.folded
 
     def test(view: FieldView, name: str) -> bool:
         text = lookup(view, name)
         if text is None:
             return False
-        if regex is not None and regex.search(text):
-            return True
+        if source:
+            if not compiled:
+                compiled.append(re.compile(source, re.DOTALL))
+            if compiled[0].search(text):
+                return True
         return any(w.matches(text) for w in wildcards)
 
     return test
@@ -186,16 +176,16 @@ def _as_number(value: Scalar) -> float | None:
             return None
 
 
-_COMPARE = {
-    CompareOperators.LT: operator.lt,
-    CompareOperators.LTE: operator.le,
-    CompareOperators.GT: operator.gt,
-    CompareOperators.GTE: operator.ge,
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
 }
 
 
-def _cidr_test(value: SigmaCIDRExpression) -> FieldTest:
-    network = value.network
+def _cidr_test(cidr: str) -> FieldTest:
+    network = ipaddress.ip_network(cidr, strict=False)
 
     def in_network(view: FieldView, name: str) -> bool:
         text = view.text(name)
@@ -212,84 +202,93 @@ def _cidr_test(value: SigmaCIDRExpression) -> FieldTest:
     return in_network
 
 
+def _regex_test(pattern: str, flags: int) -> FieldTest:
+    compiled: list[Any] = []
+
+    def test(view: FieldView, name: str) -> bool:
+        text = view.text(name)
+        if text is None:
+            return False
+        if not compiled:
+            compiled.append(linear_regex(pattern, flags))
+        return bool(compiled[0].search(text))
+
+    return test
+
+
 def value_test(value: object) -> FieldTest:
-    """The test one Sigma value applies to one field of a record."""
-    if isinstance(value, SigmaCasedString):
-        return _string_test(value.s, cased=True)
-    if isinstance(value, SigmaString):
-        return _string_test(value.s, cased=False)
-    if isinstance(value, SigmaNumber):
-        number = float(value.number)
+    """The test one pySigma value applies to one field of a record."""
+    return compile_value(lower_value(value))
+
+
+def compile_value(value: IR) -> FieldTest:
+    """The test one lowered value (see `condition_ir`) applies to one field of a record."""
+    kind = value[0]
+    if kind == "s":
+        return _string_test(value[2], cased=bool(value[1]))
+    if kind == "num":
+        number = float(value[1])
         return lambda view, name: _as_number(view.get(name)) == number
-    if isinstance(value, SigmaBool):
-        wanted = "true" if value.boolean else "false"
+    if kind == "bool":
+        wanted = "true" if value[1] else "false"
         return lambda view, name: view.folded(name) == wanted
-    if isinstance(value, SigmaNull):
+    if kind == "null":
         return lambda view, name: view.get(name) in (None, "")
-    if isinstance(value, SigmaExists):
-        exists = value.exists
+    if kind == "exists":
+        exists = bool(value[1])
         return lambda view, name: (view.get(name) not in (None, "")) == exists
-    if isinstance(value, SigmaRegularExpression):
-        flags = 0
-        for flag in value.flags:
-            flags |= SigmaRegularExpression.sigma_to_python_flags[flag]
-        regex = linear_regex(str(value.regexp), flags)
-        return lambda view, name: (text := view.text(name)) is not None and bool(regex.search(text))
-    if isinstance(value, SigmaCIDRExpression):
-        return _cidr_test(value)
-    if isinstance(value, SigmaCompareExpression):
-        compare = _COMPARE[value.op]
-        bound = float(value.number.number)
+    if kind == "re":
+        return _regex_test(str(value[1]), int(value[2]))
+    if kind == "cidr":
+        return _cidr_test(str(value[1]))
+    if kind == "cmp":
+        compare = _COMPARE[value[1]]
+        bound = float(value[2])
         return lambda view, name: (
             (n := _as_number(view.get(name))) is not None and compare(n, bound)
         )
-    if isinstance(value, SigmaExpansion):
-        tests = [value_test(v) for v in value.values]
+    if kind == "any":
+        tests = [compile_value(v) for v in value[1]]
         return lambda view, name: any(t(view, name) for t in tests)
-    if isinstance(value, SigmaFieldReference):
-        other = value.field
+    if kind == "ref":
+        other = str(value[1])
         return lambda view, name: (a := view.folded(name)) is not None and a == view.folded(other)
-    raise UnsupportedRule(f"value type {type(value).__name__} is not supported")
+    raise UnsupportedRule(f"value type {kind!r} is not supported")
 
 
-def _keyword_parts(value: SigmaString) -> list[object]:
+def _keyword_parts(parts: Sequence[object]) -> list[object]:
     """Keywords search the whole raw record, so a plain keyword matches anywhere in it."""
-    star = SpecialChars.WILDCARD_MULTI
-    parts: list[object] = list(value.s)
-    if not parts or parts[0] != star:
-        parts.insert(0, star)
-    if parts[-1] != star:
-        parts.append(star)
-    return parts
+    found: list[object] = list(parts)
+    if not found or found[0] != WILDCARD_MULTI:
+        found.insert(0, WILDCARD_MULTI)
+    if found[-1] != WILDCARD_MULTI:
+        found.append(WILDCARD_MULTI)
+    return found
 
 
-def keyword_test(value: object) -> FieldTest:
-    if isinstance(value, SigmaString):
-        return _string_test(_keyword_parts(value), cased=isinstance(value, SigmaCasedString))
-    return value_test(value)
+def keyword_test(value: IR) -> FieldTest:
+    if value[0] == "s":
+        return _string_test(_keyword_parts(value[2]), cased=bool(value[1]))
+    return compile_value(value)
 
 
 def _leaf(name: str, test: FieldTest) -> Predicate:
     return lambda view: test(view, name)
 
 
-def _string_alternative(node: object) -> tuple[str, bool, list[object]] | None:
+def _string_alternative(node: IR) -> tuple[str, bool, list[object]] | None:
     """(field, cased, parts) when an OR branch is a plain string comparison, else None."""
-    if isinstance(node, ConditionFieldEqualsValueExpression):
-        if isinstance(node.value, SigmaString):
-            return node.field, isinstance(node.value, SigmaCasedString), list(node.value.s)
-    elif isinstance(node, ConditionValueExpression) and isinstance(node.value, SigmaString):
-        parts = _keyword_parts(node.value)
-        return KEYWORD_FIELD, isinstance(node.value, SigmaCasedString), parts
+    if node[0] == "field" and node[2][0] == "s":
+        return str(node[1]), bool(node[2][1]), list(node[2][2])
+    if node[0] == "keyword" and node[1][0] == "s":
+        return KEYWORD_FIELD, bool(node[1][1]), _keyword_parts(node[1][2])
     return None
 
 
-def _compile_or(
-    node: ConditionOR, leaves: list[tuple[str, FieldTest]], *, negated: bool
-) -> Predicate:
+def _compile_or(node: IR, leaves: list[tuple[str, FieldTest]], *, negated: bool) -> Predicate:
     groups: dict[tuple[str, bool], list[list[object]]] = {}
     children: list[Predicate] = []
-    for arg in node.args:
+    for arg in node[1]:
         alternative = _string_alternative(arg)
         if alternative is None:
             children.append(_compile(arg, leaves, negated=negated))
@@ -310,26 +309,33 @@ def _compile_or(
 
 
 def compile_condition(node: object) -> CompiledCondition:
+    """A pySigma parsed condition compiled to predicates."""
+    return compile_ir(lower_condition(node))
+
+
+def compile_ir(node: IR) -> CompiledCondition:
+    """A lowered condition (see `condition_ir`) compiled to predicates."""
     leaves: list[tuple[str, FieldTest]] = []
     predicate = _compile(node, leaves, negated=False)
     return CompiledCondition(predicate, tuple(leaves))
 
 
-def _compile(node: object, leaves: list[tuple[str, FieldTest]], *, negated: bool) -> Predicate:
-    if isinstance(node, ConditionOR):
+def _compile(node: IR, leaves: list[tuple[str, FieldTest]], *, negated: bool) -> Predicate:
+    kind = node[0]
+    if kind == "or":
         return _compile_or(node, leaves, negated=negated)
-    if isinstance(node, ConditionAND):
-        children = [_compile(arg, leaves, negated=negated) for arg in node.args]
+    if kind == "and":
+        children = [_compile(arg, leaves, negated=negated) for arg in node[1]]
         return lambda view: all(child(view) for child in children)
-    if isinstance(node, ConditionNOT):
-        child = _compile(node.args[0], leaves, negated=not negated)
+    if kind == "not":
+        child = _compile(node[1], leaves, negated=not negated)
         return lambda view: not child(view)
-    if isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
-        if isinstance(node, ConditionFieldEqualsValueExpression):
-            name, test = node.field, value_test(node.value)
+    if kind in ("field", "keyword"):
+        if kind == "field":
+            name, test = str(node[1]), compile_value(node[2])
         else:
-            name, test = KEYWORD_FIELD, keyword_test(node.value)
+            name, test = KEYWORD_FIELD, keyword_test(node[1])
         if not negated:
             leaves.append((name, test))
         return _leaf(name, test)
-    raise UnsupportedRule(f"condition element {type(node).__name__} is not supported")
+    raise UnsupportedRule(f"condition element {kind!r} is not supported")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from triage.errors import ConfigError, TriageError
-from triage.eval.labels import CaseLabel, Renamer
+from triage.eval.labels import CaseLabel, Renamer, inert
 from triage.eval.metrics import CaseResult
 from triage.settings import Settings
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from triage.pipeline import TriageDeps
 
 CaseDone = Callable[[CaseResult], None]
+MAX_ERROR_CHARS = 500
 
 
 def run_cases(
@@ -56,22 +57,26 @@ def run_case(
 
     current = rename or (lambda technique_id: technique_id)
     started = time.monotonic()
+
+    def failed(reason: str) -> CaseResult:
+        # Errors quote paths and artifact text: one inert line in the scorecard's tables.
+        error = inert(" ".join(reason.split()), limit=MAX_ERROR_CHARS)
+        return CaseResult(label=label, seconds=time.monotonic() - started, error=error)
+
     try:
         paths = [str(p) for p in label.artifacts]
         if not paths:
             raise TriageError("no artifact files next to the label", source=str(label.folder))
         incident = load_incident(paths, settings.limits)
         report = triage_incident(incident, deps=deps, settings=settings, started=started)
+        seconds = time.monotonic() - started
+        checked = verify_report(report, base=Path.cwd(), limits=settings.limits)
     except TriageError as exc:
-        return CaseResult(label=label, seconds=time.monotonic() - started, error=str(exc))
+        return failed(str(exc))
+    except OSError as exc:  # the case folder itself could not be listed or read
+        return failed(f"cannot read the case folder: {exc.strerror or exc}")
     except Exception as exc:  # a bug on one case must not hide the scores of the others
-        return CaseResult(
-            label=label,
-            seconds=time.monotonic() - started,
-            error=f"internal error: {type(exc).__name__}: {exc}",
-        )
-    seconds = time.monotonic() - started
-    checked = verify_report(report, base=Path.cwd(), limits=settings.limits)
+        return failed(f"internal error: {type(exc).__name__}: {exc}")
     verdict = report.verdict
     return CaseResult(
         label=label,

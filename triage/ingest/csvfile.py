@@ -46,7 +46,7 @@ class CsvLoader:
         )
         if delimiter is None:
             raise InputError("no CSV header row found", source=source.path)
-        records = list(_records(text, delimiter=delimiter, source=source, limits=limits))
+        records = list(csv_records(text, delimiter=delimiter, source=source, limits=limits))
         return Loaded(format=self.format, records=records)
 
 
@@ -74,9 +74,15 @@ def _is_name(cell: str) -> bool:
     return 0 < len(name) <= MAX_HEADER_NAME and not name.replace(".", "").isdigit()
 
 
-def _records(
-    text: str, *, delimiter: str, source: ArtifactSource, limits: Limits
+def csv_records(
+    text: str,
+    *,
+    delimiter: str,
+    source: ArtifactSource,
+    limits: Limits,
+    source_name: str = "csv",
 ) -> Iterator[Record]:
+    """One record per data row after the header row, named `source_name`."""
     lines = text.split("\n")
     for number, line in enumerate(lines, start=1):
         check_line_size(line, limits, source=source, where=f"line {number}")
@@ -108,7 +114,7 @@ def _records(
         yield Record(
             artifact_id=source.artifact_id,
             locator=f"line:{first_line}",
-            source="csv",
+            source=source_name,
             raw=cap_raw(raw, limits),
             fields=fields,
             timestamp=parse_time(_time_value(fields)),

@@ -15,8 +15,10 @@ from triage.ingest.base import (
     decode_text,
     parse_time,
 )
+from triage.ingest.cloudlogs import cloud_log_source
 from triage.ingest.limits import Limits
 from triage.ingest.winevent import event_fields_from_xml, is_windows_event, windows_event_fields
+from triage.ingest.zeek import zeek_json_fields, zeek_json_path
 from triage.models import Record, Scalar
 
 JsonValue = object
@@ -41,6 +43,12 @@ _TIME_KEYS = (
     "timestamp",
     "@timestamp",
     "time",
+    "ts",  # Zeek
+    "published",  # Okta
+    "requestReceivedTimestamp",  # Kubernetes audit
+    "activityDateTime",  # Graph directoryAudit
+    "CreationTime",  # Microsoft 365 unified audit log
+    "eventTimestamp",  # Azure Activity log (REST)
 )
 _AUDIT_HEADER = re.compile(r"^type=(?P<type>\S+) audit\((?P<time>[\d.]+):(?P<serial>\d+)\):\s*")
 _MAX_NOTED_BAD_LINES = 5
@@ -230,7 +238,7 @@ def _document_records(
             yield record(item, _pointer(*parts), *_row_source_and_fields(item))
 
     if isinstance(document, dict):
-        for key in ("alerts", "value", "Records"):
+        for key in ("alerts", "value", "Records", "records"):  # records: Azure Monitor
             items = document.get(key)
             if isinstance(items, list):
                 if key == "alerts":
@@ -327,13 +335,16 @@ def _row_source_and_fields(row: JsonValue) -> tuple[str, dict[str, Scalar]]:
         return table or (channel if isinstance(channel, str) and channel else "windows"), fields
     if "eventSource" in row and "eventName" in row:
         return "aws.cloudtrail", fields
+    zeek_path = None if table else zeek_json_path(row)
+    if zeek_path:
+        return f"zeek.{zeek_path}", zeek_json_fields(row)
     if table:
         message = row.get("SyslogMessage")
         if isinstance(message, str):
             for name, value in _syslog_message_fields(message).items():
                 fields.setdefault(name, value)
         return table, fields
-    return "json", fields
+    return cloud_log_source(row) or "json", fields
 
 
 def _syslog_message_fields(message: str) -> dict[str, Scalar]:

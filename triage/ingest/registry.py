@@ -13,6 +13,7 @@ def default_loaders() -> tuple[Loader, ...]:
     from triage.ingest.csvfile import CsvLoader
     from triage.ingest.email import EmailLoader
     from triage.ingest.evtx import EvtxLoader
+    from triage.ingest.flows import FlowLoader
     from triage.ingest.jsondoc import JsonLoader
     from triage.ingest.pcap import PcapLoader
     from triage.ingest.textlogs import (
@@ -36,6 +37,7 @@ def default_loaders() -> tuple[Loader, ...]:
         XmlEventLoader(),
         SyslogLoader(),
         AccessLogLoader(),
+        FlowLoader(),  # flow exports are CSV: claimed before the generic loader
         CsvLoader(),
         PlainTextLoader(),
     )

@@ -1,6 +1,9 @@
-"""Zeek TSV logs (conn, dns, http, files, …): `#fields` header, one connection or event per line."""
+"""Zeek logs (conn, dns, http, files, …): TSV with a `#fields` header, one connection or event
+per line; and Zeek's JSON rows (read by the JSON loader), named and shaped like the TSV ones."""
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,6 +16,37 @@ _HEX_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 # Zeek types whose values are whole numbers; everything else stays text (addresses, ids, …).
 _INT_TYPES = frozenset({"count", "int", "port"})
 _HEADER_KEYS = ("#separator", "#fields", "#path", "#types", "#open", "#close")
+# Zeek's JSON writer names no log: each log is told apart by fields only it writes, in order.
+_JSON_PATHS: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (path, frozenset(keys.split()))
+    for path, keys in (
+        ("conn", "conn_state"),
+        ("dns", "trans_id"),
+        ("smtp", "helo"),
+        ("smtp", "mailfrom"),
+        ("http", "trans_depth"),
+        ("ssl", "resumed"),
+        ("ssl", "server_name"),
+        ("x509", "certificate.subject"),
+        ("files", "seen_bytes"),
+        ("dce_rpc", "endpoint operation"),
+        ("smb_mapping", "share_type"),
+        ("smb_files", "action name"),
+        ("kerberos", "request_type"),
+        ("ntlm", "domainname"),
+        ("rdp", "security_protocol"),
+        ("rdp", "cookie"),
+        ("ssh", "auth_attempts"),
+        ("notice", "note"),
+        ("weird", "name peer"),
+        ("software", "software_type"),
+        ("dhcp", "assigned_addr"),
+        ("ftp", "reply_code"),
+        ("tunnel", "tunnel_type"),
+        ("snmp", "community"),
+        ("pe", "is_exe"),
+    )
+)
 
 
 @dataclass(kw_only=True)
@@ -104,3 +138,45 @@ def _timestamp(value: Scalar) -> datetime | None:
 
 def _unescape(text: str) -> str:
     return _HEX_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
+
+
+def zeek_json_path(row: Mapping[str, object]) -> str | None:
+    """The log a Zeek JSON row belongs to (`_path` when the writer kept it), or None when the row
+    is not Zeek's: Zeek rows carry `ts` and a connection or file id."""
+    keys = set(row)
+    nested_id = isinstance(row.get("id"), dict)
+    if "ts" not in keys or not ({"uid", "fuid", "id.orig_h"} & keys or nested_id):
+        return None
+    path = row.get("_path")
+    if isinstance(path, str) and path:
+        return path
+    flat = keys | {f"certificate.{k}" for k in _mapping(row.get("certificate"))}
+    return next((name for name, needed in _JSON_PATHS if needed <= flat), "unknown")
+
+
+def zeek_json_fields(row: Mapping[str, object]) -> dict[str, Scalar]:
+    """A Zeek JSON row in the TSV loader's shape: dotted names, sets and vectors joined with
+    commas, booleans as Zeek's T/F."""
+    fields: dict[str, Scalar] = {}
+    for name, value in row.items():
+        if isinstance(value, dict):
+            nested = zeek_json_fields(value)
+            fields.update({f"{name}.{key}": item for key, item in nested.items()})
+        else:
+            fields[str(name)] = _zeek_scalar(value)
+    return fields
+
+
+def _zeek_scalar(value: object) -> Scalar:
+    if isinstance(value, bool):
+        return "T" if value else "F"
+    if isinstance(value, list):
+        parts = [_zeek_scalar(item) for item in value]
+        return ",".join("" if part is None else str(part) for part in parts) or None
+    if isinstance(value, str | int | float):
+        return value
+    return None if value is None else json.dumps(value)
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, dict) else {}
