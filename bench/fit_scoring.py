@@ -74,7 +74,7 @@ def extract(case_dirs: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str], l
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 4000) -> tuple[float, np.ndarray]:
     """Projected gradient descent on the regularised log-loss (the intercept is not penalised)."""
-    free = np.array([name == "coverage" for name in FEATURES])
+    free = np.array([name == "quiet_coverage" for name in FEATURES])
     w = np.zeros(x.shape[1])
     b = 0.0
     rate = 0.5

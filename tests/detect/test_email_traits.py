@@ -24,13 +24,13 @@ https://weekly.example.org/account.
 
 PHISH = """\
 From: Account Security Team <secure.helpdesk@gmail.com>
-To: jdoe@corp.example.com
+To: j.doe@corp.example.com
 Reply-To: verify-desk@outlook.com
 Return-Path: <root@vps-1cpu-node7>
 Subject: Urgent: your account will be suspended
 Content-Type: text/html; charset=utf-8
 
-<html><body><p>Dear jdoe,</p>
+<html><body><p>Dear j.doe,</p>
 <p>Unusual sign-in activity was found. Verify your password immediately or your account will
 be suspended within 24 hours.</p>
 <a href="https://account-check-portal.firebaseapp.com/login">Verify now</a>
@@ -87,3 +87,23 @@ def test_hidden_characters_inside_words(tmp_path: Path) -> None:
     text = LEGIT.replace("five new articles", zero_width.join("password") + " reset")
     found = detections(tmp_path, text)
     assert found.get("hidden-characters") == "medium"
+
+
+def test_a_header_of_nested_groups_does_not_crash(tmp_path: Path) -> None:
+    text = LEGIT.replace("To: reader@corp.example.com", "To: " + "g:" * 2000 + ";")
+    assert isinstance(detections(tmp_path, text), dict)
+
+
+def test_a_long_whitespace_run_after_a_greeting_stays_linear(tmp_path: Path) -> None:
+    import time
+
+    text = NO_DOMAIN.replace("To: someone@corp.example.com", "To: some.one@corp.example.com")
+    text += ("dear" + " " * 16_000 + "x\n") * 5
+    started = time.monotonic()
+    detections(tmp_path, text)
+    assert time.monotonic() - started < 2.0
+
+
+def test_first_name_mailboxes_are_not_greeted_by_address(tmp_path: Path) -> None:
+    text = LEGIT.replace("To: reader@corp.example.com", "To: jane@corp.example.com")
+    assert "greets-mailbox-name" not in detections(tmp_path, text)

@@ -77,3 +77,9 @@ def test_cloud_identity_changes_by_source() -> None:
     read = create.model_copy(update={"fields": {**create.fields, "eventName": "ListUsers"}})
     assert keys(create) == {"notable:cloudtrail-identity-changed"}
     assert keys(read) == set()
+
+
+def test_odd_event_ids_never_crash_or_match() -> None:
+    for value in ("²", "４７２０", "9" * 5000, 4720.5, True, None):
+        assert keys(event("Security", 4720, EventID=value)) == set()  # type: ignore[arg-type]
+    assert keys(event("Security", 4720, EventID=4720.0)) == {"notable:account-created"}

@@ -245,7 +245,7 @@ def _verdict(
     return Verdict(
         classification="undetermined",
         determination="suspicious activity",
-        severity=SEVERITY_ORDER[max(1, min(severity_rank(top), 2))],
+        severity=top if severity_rank(top) >= severity_rank("low") else "low",
         confidence=round(max(p, 1 - p), 3),
         malicious_probability=p,
         needs_human=True,

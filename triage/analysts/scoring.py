@@ -37,7 +37,7 @@ FEATURES = (
     "notable",
     "intel",
     "stages",
-    "coverage",
+    "quiet_coverage",
 )
 
 
@@ -99,5 +99,13 @@ def case_features(
         "notable": math.log1p(notable),
         "intel": intel,
         "stages": min(stages, MAX_STAGES) / MAX_STAGES,
-        "coverage": coverage.share_covered if coverage is not None else 0.0,
+        # Coverage speaks only when nothing was found: it is how much the silence is worth.
+        # With a detection in hand, seeing more telemetry must not weaken it.
+        "quiet_coverage": (coverage.share_covered if coverage is not None else 0.0)
+        if not _evidence(detections, intel)
+        else 0.0,
     }
+
+
+def _evidence(detections: Sequence[Detection], intel: float) -> bool:
+    return intel > 0 or any(severity_rank(d.level) >= severity_rank("low") for d in detections)

@@ -130,9 +130,30 @@ def cloud_logsource(
         workload = str(fields.get("Workload") or fields.get("OfficeWorkload") or "").lower()
         if workload in M365_WORKLOAD_SERVICES:
             services.add(M365_WORKLOAD_SERVICES[workload])
-        for name in ("Parameters", "ExtendedProperties"):
+        for name in ("Parameters", "ExtendedProperties", "OperationProperties"):
             derived.update(_name_value_pairs(fields, name))
+    elif product == "gcp":
+        derived.update(_granted_bindings(fields))
     return product, frozenset(services), f"{product}/{service}", derived
+
+
+_BINDING_DELTAS = "protoPayload.serviceData.policyDelta.bindingDeltas"
+
+
+def _granted_bindings(fields: Mapping[str, Scalar]) -> dict[str, Scalar]:
+    """The roles and members an IAM policy change added, whatever their place in the list:
+    `gcp.audit.added_roles` and `gcp.audit.added_members` (space-separated)."""
+    roles: list[str] = []
+    members: list[str] = []
+    index = 0
+    while (action := fields.get(f"{_BINDING_DELTAS}.{index}.action")) is not None:
+        if str(action).upper() == "ADD":
+            roles.append(str(fields.get(f"{_BINDING_DELTAS}.{index}.role") or ""))
+            members.append(str(fields.get(f"{_BINDING_DELTAS}.{index}.member") or ""))
+        index += 1
+    if not roles:
+        return {}
+    return {"gcp.audit.added_roles": " ".join(roles), "gcp.audit.added_members": " ".join(members)}
 
 
 _MAX_PAIR_TEXT = 100_000

@@ -152,6 +152,10 @@ def _windows_event(record: Record) -> tuple[str, int] | None:
 def _int(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        # isdigit() accepts "²" and fullwidth digits; event ids are short ASCII numbers.
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
     return None

@@ -4,7 +4,7 @@ links, risky attachments), each a Detection citing the header and body records t
 import re
 from collections.abc import Sequence
 from email.header import decode_header, make_header
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 from triage.detect.email_lexicon import (
     BRAND_NAMES,
@@ -37,6 +37,7 @@ from triage.detect.email_traits import (
 from triage.enrich.domains import BRAND_OWNED_DOMAINS, DomainAnalysis
 from triage.enrich.lookalike import match_brand
 from triage.enrich.provider import DEFAULT_BRANDS, EnrichmentConfig
+from triage.ingest.email import mail_addresses
 from triage.models import Detection, Incident, Record, RecordRef
 from triage.observables.normalise import registrable_domain
 
@@ -104,7 +105,7 @@ class EmailPhishingDetector:
                 headers.setdefault(str(record.fields.get("name", "")).lower(), record)
         from_value = _decoded(header_value(headers.get("from")))
         display, sender = parseaddr(from_value)
-        recipients = [a for _, a in getaddresses([header_value(headers.get("to"))]) if "@" in a]
+        recipients = [a for _, a in mail_addresses(header_value(headers.get("to"))) if "@" in a]
         bodies = tuple(r for r in records if r.source == "email.body")
         links: list[Link] = []
         for body in bodies:

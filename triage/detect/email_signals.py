@@ -4,7 +4,6 @@ the detector in triage.detect.email settles their levels and turns them into Det
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.utils import getaddresses
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -18,6 +17,7 @@ from triage.detect.email_lexicon import (
 )
 from triage.enrich.domains import ip_literal
 from triage.enrich.email_auth import analyse_email_headers
+from triage.ingest.email import mail_addresses
 from triage.models import Record
 from triage.models.base import Severity, severity_rank
 
@@ -266,7 +266,7 @@ def impersonation_finding(
         place = 0
     contacts: dict[str, Record] = {}
     reply_to = message.headers.get("reply-to")
-    for _, address in getaddresses([header_value(reply_to)]) if reply_to else ():
+    for _, address in mail_addresses(header_value(reply_to)) if reply_to else ():
         domain = detector.registrable(address.rpartition("@")[2].lower())
         off_brand = domain and not detector.owns(brand, domain)
         if reply_to and off_brand and (domain != message.sender_domain or domain in FREE_MAIL):

@@ -3,7 +3,6 @@ where replies and links really go, and what the body asks for. Each is a Finding
 e-mail detector; none is decisive alone, and the scoring model weighs them together."""
 
 import re
-from email.utils import getaddresses
 
 from triage.detect.email_lexicon import FREE_MAIL
 from triage.detect.email_signals import (
@@ -16,6 +15,7 @@ from triage.detect.email_signals import (
     raise_level,
 )
 from triage.enrich.domains import ip_literal
+from triage.ingest.email import mail_addresses
 from triage.models import Record
 from triage.models.base import Severity
 
@@ -63,8 +63,7 @@ BULK_PRECEDENCE = re.compile(r"^\s*(bulk|list)\b", re.IGNORECASE)
 # Signals that ordinary bulk mail shows too (tracking links, IP-hosted images, forms, many
 # outside links); in a message that declares itself bulk mail they count one level lower.
 BULK_WEAK = frozenset((
-    "ip-link", "anchor-mismatch", "html-form", "credential-request-off-domain",
-    "risky-link-host", "reply-to-diversion", "lure-language",
+    "ip-link", "anchor-mismatch", "risky-link-host", "reply-to-diversion", "lure-language",
 ))  # fmt: skip
 
 
@@ -106,8 +105,9 @@ def sender_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list
     if sender is None:
         return found
     shown = ADDRESS_OR_DOMAIN.search(message.display_name[:300])
-    if shown:
-        domain = judge.registrable((shown.group(1) or shown.group(2) or "").lower())
+    relayed = re.search(r"\s(?:via|at)\s", message.display_name[:300], re.IGNORECASE)
+    if shown and shown.group(1) and not relayed:
+        domain = judge.registrable(shown.group(1).lower())
         if domain and message.sender_domain and domain != message.sender_domain:
             found.append(_finding(
                 "display-name-address", "Sender name shows another address or domain",
@@ -143,7 +143,7 @@ def origin_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list
     sender = message.headers.get("from")
     if sender is None:
         return found
-    address = getaddresses([header_value(sender)])
+    address = mail_addresses(header_value(sender))
     domain = address[0][1].rpartition("@")[2].lower() if address and "@" in address[0][1] else ""
     if domain and ("." not in domain or domain.rpartition(".")[2].isdigit()):
         found.append(_finding(
@@ -170,8 +170,10 @@ def origin_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list
     organisation_like = bool(named) and (
         len(named) == 1 or any(ORGANISATION_WORDS.fullmatch(w) for w in words)
     )
-    full_domain = domain.replace("-", "").replace(".", " ")
-    if organisation_like and domain:
+    local_part = address[0][1].partition("@")[0].lower() if address else ""
+    full_domain = (local_part + " " + domain).replace("-", "").replace(".", " ")
+    personal_box = domain in FREE_MAIL and len(named) == 1
+    if organisation_like and domain and not personal_box:
         related = any(w[:5] in full_domain for w in named if len(w) >= 4) or any(
             w in full_domain for w in named
         )
@@ -191,7 +193,7 @@ def reply_to_trait(judge: MessageJudge, message: Message, *, lured: bool) -> lis
     reply_to = message.headers.get("reply-to")
     if reply_to is None:
         return []
-    for _, address in getaddresses([header_value(reply_to)]):
+    for _, address in mail_addresses(header_value(reply_to)):
         domain = judge.registrable(address.rpartition("@")[2].lower())
         if not domain or domain == message.sender_domain:
             continue
@@ -283,11 +285,17 @@ def body_traits(message: Message, *, lured: bool, credential: bool) -> list[Find
             "Zero-width characters inside words defeat keyword filters; people never type them.",
         ))  # fmt: skip
     recipient = header_value(message.headers.get("to"))
-    addresses = [a.lower() for _, a in getaddresses([recipient]) if "@" in a]
+    addresses = [a.lower() for _, a in mail_addresses(recipient) if "@" in a]
     if len(addresses) == 1:
         local = addresses[0].partition("@")[0]
-        names = "|".join(re.escape(n) for n in (addresses[0], local) if len(n) >= 3)
-        greeting = re.compile(rf"(?<!\w){GREETING}\s*,?\s+(?:{names})(?![\w.@-])", re.IGNORECASE)
+        # Most people's mailbox is their first name; only a mailbox that no one would be
+        # called ("j.doe", "maria1987", "accounts-payable") says the sender knows just the address.
+        machine_like = len(local) >= 12 or any(c.isdigit() or c in "._-" for c in local)
+        greeted_as = (addresses[0], local) if machine_like else (addresses[0],)
+        names = "|".join(re.escape(n) for n in greeted_as if len(n) >= 3)
+        greeting = re.compile(
+            rf"(?<!\w){GREETING}[ \t]{{0,3}},?[ \t]{{1,3}}(?:{names})(?![\w.@-])", re.IGNORECASE
+        )
         greeted = [b for b in message.bodies if names and greeting.search(b.raw[:MAX_SCAN_CHARS])]
         if greeted:
             found.append(_finding(

@@ -64,8 +64,12 @@ class NotableKind:
 def _event_id(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        # isdigit() accepts "²" and fullwidth digits; event ids are short ASCII numbers.
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
     return None
 
 
@@ -114,12 +118,23 @@ class NotableEventDetector:
         return self.detect_records(incident.records)
 
     def detect_records(self, records: Sequence[Record]) -> list[Detection]:
-        windows = tuple(k for k in self.kinds if not k.sources)
-        by_source = tuple(k for k in self.kinds if k.sources)
+        by_event: dict[tuple[str, int], list[NotableKind]] = {}
+        by_source: dict[str, list[NotableKind]] = {}
+        for kind in self.kinds:
+            for source in kind.sources:
+                by_source.setdefault(source, []).append(kind)
+            for channel in kind.channels:
+                for event_id in kind.event_ids:
+                    by_event.setdefault((channel, event_id), []).append(kind)
         found: dict[str, list[Record]] = {}
         totals: dict[str, int] = {}
         for record in records:
-            candidates = windows if "Channel" in record.fields else by_source
+            channel_name = record.fields.get("Channel")
+            if isinstance(channel_name, str):
+                event = (channel_name.lower(), _event_id(record.fields.get("EventID")) or -1)
+                candidates = by_event.get(event, ())
+            else:
+                candidates = by_source.get(record.source, ())
             for kind in candidates:
                 if kind.matches(record):
                     totals[kind.key] = totals.get(kind.key, 0) + 1

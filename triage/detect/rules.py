@@ -1,26 +1,32 @@
-"""Loading Sigma rule files into compiled rules, counting (never raising on) what is skipped."""
+"""Loading Sigma rule files into compiled rules, counting (never raising on) what is skipped.
+
+Rule files are parsed and validated by pySigma once; what that gives (metadata and the condition
+as plain data) is kept in the on-disk cache (`rule_cache`) keyed by each file's content, and a
+rule's condition is compiled into predicates only when a record first reaches it.
+"""
 
 import functools
+import hashlib
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from sigma.exceptions import SigmaError
-from sigma.rule import SigmaRule
 
+from triage import __version__
+from triage.detect.condition_ir import IR, lower_condition
 from triage.detect.logsources import RecordLogsource
-from triage.detect.matcher import (
-    CompiledCondition,
-    FieldView,
-    UnsupportedRule,
-    compile_condition,
-)
+from triage.detect.matcher import CompiledCondition, FieldView, UnsupportedRule, compile_ir
+from triage.detect.rule_cache import FileEntry, RuleCache
 from triage.detect.value_match import check_regex
 from triage.models.base import SEVERITY_ORDER, Severity
+
+if TYPE_CHECKING:
+    from sigma.rule import SigmaRule
 
 BUILTIN_RULES = Path(__file__).resolve().parent.parent / "data" / "rules"
 BUILTIN = "builtin"
@@ -28,11 +34,15 @@ MAX_RULE_FILE_BYTES = 512 * 1024
 MAX_RULE_FILES = 10_000
 RULE_SUFFIXES = (".yml", ".yaml")
 TECHNIQUE_TAG = re.compile(r"^t\d{4}(\.\d{3})?$", re.IGNORECASE)
+# Statuses SigmaHQ gives rules it no longer stands behind: not loaded unless asked for.
+SKIPPED_STATUSES: tuple[str, ...] = ("deprecated", "unsupported")
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CompiledRule:
-    """A Sigma rule ready to run: metadata for the Detection, logsource, compiled conditions."""
+    """A Sigma rule ready to run: metadata for the Detection, logsource, and its condition(s),
+    compiled into predicates the first time they are needed."""
 
     rule_id: str
     title: str
@@ -43,11 +53,19 @@ class CompiledRule:
     product: str | None
     category: str | None
     service: str | None
-    conditions: tuple[CompiledCondition, ...]
+    condition_ir: tuple[IR, ...]
     source: str
     # Event ids the rule's detection names (empty: it reads every event of its logsource);
     # coverage uses them to tell which kinds of event some rule actually reads.
     event_ids: frozenset[int] = frozenset()
+    status: str | None = None
+    tags: tuple[str, ...] = ()
+    pack: str = BUILTIN
+    pack_version: str | None = None
+
+    @functools.cached_property
+    def conditions(self) -> tuple[CompiledCondition, ...]:
+        return tuple(compile_ir(node) for node in self.condition_ir)
 
     def applies_to(self, logsource: RecordLogsource) -> bool:
         return logsource.accepts(product=self.product, category=self.category, service=self.service)
@@ -66,12 +84,37 @@ class SkippedRule:
 
 
 @dataclass(frozen=True)
+class RuleSource:
+    """A folder of rules and the pack it belongs to (`builtin`, an installed pack's name, or
+    the folder itself for `--rules DIR`)."""
+
+    folder: Path
+    pack: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class PackSummary:
+    name: str
+    version: str | None
+    files: int
+    rules: int
+    skip_reasons: Mapping[str, int] = field(default_factory=dict)
+    newest_date: str | None = None
+
+
+@dataclass(frozen=True)
 class RuleStats:
-    """How many rules were loaded, and why the others were skipped."""
+    """How many rules were loaded, why the others were skipped, and how many rule files were
+    compiled (cache misses) or read from the on-disk cache."""
 
     loaded: int = 0
     skipped: tuple[SkippedRule, ...] = ()
     skip_reasons: Mapping[str, int] = field(default_factory=dict)
+    files: int = 0
+    files_compiled: int = 0
+    files_cached: int = 0
+    packs: tuple[PackSummary, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,7 +135,7 @@ def techniques_from_tags(tags: Iterable[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _level(rule: SigmaRule) -> Severity:
+def _level(rule: "SigmaRule") -> Severity:
     name = rule.level.name.lower() if rule.level is not None else "medium"
     for level in SEVERITY_ORDER:
         if level == name:
@@ -115,30 +158,71 @@ def _reason_for(error: Exception) -> str:
     return "invalid Sigma rule"
 
 
-def compile_rule(document: Mapping[str, Any], *, source: str, fallback_id: str) -> CompiledRule:
-    """Compile one rule document; raises UnsupportedRule or SigmaError when it cannot run."""
+def _date(value: object) -> str | None:
+    """A rule's `date` / `modified` as YYYY-MM-DD (SigmaHQ writes 2023-01-31 and 2023/01/31)."""
+    text = str(value).strip().replace("/", "-") if value is not None else ""
+    return text[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", text) else None
+
+
+def rule_entry(document: Mapping[str, Any], *, fallback_id: str) -> dict[str, Any]:
+    """Parse and validate one rule document with pySigma; the result is plain data (what the
+    disk cache stores). Raises UnsupportedRule or SigmaError when the rule cannot run."""
+    from sigma.rule import SigmaRule
+
     _check_regexes(document.get("detection"))
     rule = SigmaRule.from_dict(dict(document), collect_errors=True)
     if rule.errors:
         raise rule.errors[0]
-    conditions = tuple(
-        compile_condition(condition.parse()) for condition in rule.detection.parsed_condition
-    )
+    conditions = [lower_condition(c.parse()) for c in rule.detection.parsed_condition]
     tags = [f"{tag.namespace}.{tag.name}" for tag in rule.tags]
+    dates = [d for d in (_date(document.get("date")), _date(document.get("modified"))) if d]
+    status = document.get("status")
+    return {
+        "id": str(rule.id) if rule.id else fallback_id,
+        "title": rule.title,
+        "level": _level(rule),
+        "techniques": list(techniques_from_tags(tags)),
+        "tags": tags,
+        "description": (rule.description or "").strip(),
+        "falsepositives": [str(fp) for fp in rule.falsepositives or ()],
+        "product": rule.logsource.product,
+        "category": rule.logsource.category,
+        "service": rule.logsource.service,
+        "status": str(status).lower() if isinstance(status, str) else None,
+        "event_ids": sorted(_event_ids(document.get("detection"))),
+        "conditions": conditions,
+        "date": max(dates) if dates else None,
+    }
+
+
+def rule_from_entry(
+    entry: Mapping[str, Any], *, source: str, pack: str = BUILTIN, pack_version: str | None = None
+) -> CompiledRule:
     return CompiledRule(
-        rule_id=str(rule.id) if rule.id else fallback_id,
-        title=rule.title,
-        level=_level(rule),
-        techniques=techniques_from_tags(tags),
-        description=(rule.description or "").strip(),
-        falsepositives=tuple(str(fp) for fp in rule.falsepositives or ()),
-        product=rule.logsource.product,
-        category=rule.logsource.category,
-        service=rule.logsource.service,
-        conditions=conditions,
+        rule_id=entry["id"],
+        title=entry["title"],
+        level=entry["level"],
+        techniques=tuple(entry["techniques"]),
+        description=entry["description"],
+        falsepositives=tuple(entry["falsepositives"]),
+        product=entry["product"],
+        category=entry["category"],
+        service=entry["service"],
+        condition_ir=tuple(entry["conditions"]),
         source=source,
-        event_ids=_event_ids(document.get("detection")),
+        event_ids=frozenset(entry["event_ids"]),
+        status=entry["status"],
+        tags=tuple(entry["tags"]),
+        pack=pack,
+        pack_version=pack_version,
     )
+
+
+def compile_rule(document: Mapping[str, Any], *, source: str, fallback_id: str) -> CompiledRule:
+    """Compile one rule document; raises UnsupportedRule or SigmaError when it cannot run."""
+    rule = rule_from_entry(rule_entry(document, fallback_id=fallback_id), source=source)
+    rule.conditions  # noqa: B018  (compile now: an ad-hoc rule's problems surface here)
+    return rule
 
 
 def _event_ids(detection: object) -> frozenset[int]:
@@ -203,68 +287,192 @@ def _document_problem(document: object) -> str | None:
     return None
 
 
-def load_rule_file(path: Path, *, source: str) -> tuple[list[CompiledRule], list[SkippedRule]]:
-    rules: list[CompiledRule] = []
-    skipped: list[SkippedRule] = []
+def compile_rule_file(data: bytes, *, name: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every rule document in one file's bytes → (rule entries, skip reasons)."""
+    from sigma.exceptions import SigmaError
+
+    if len(data) > MAX_RULE_FILE_BYTES:
+        return [], ["rule file too large"]
     try:
-        if path.stat().st_size > MAX_RULE_FILE_BYTES:
-            return [], [SkippedRule(str(path), "rule file too large")]
-        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [SkippedRule(str(path), f"unreadable rule file: {exc}")]
+        documents = list(yaml.load_all(data.decode("utf-8"), Loader=_YAML_LOADER))
+    except UnicodeDecodeError as exc:
+        return [], [f"unreadable rule file: {exc}"]
     except yaml.YAMLError:
-        return [], [SkippedRule(str(path), "invalid YAML")]
+        return [], ["invalid YAML"]
+    entries: list[dict[str, Any]] = []
+    skipped: list[str] = []
     for number, document in enumerate(documents):
         if document is None:
             continue
         problem = _document_problem(document)
         if problem:
-            skipped.append(SkippedRule(str(path), problem))
+            skipped.append(problem)
             continue
         try:
-            rules.append(compile_rule(document, source=source, fallback_id=f"{path.stem}#{number}"))
+            entries.append(rule_entry(document, fallback_id=f"{name}#{number}"))
         except (SigmaError, UnsupportedRule, ValueError, TypeError, KeyError) as exc:
-            skipped.append(SkippedRule(str(path), f"{_reason_for(exc)}: {str(exc)[:200]}"))
-    return rules, skipped
+            skipped.append(f"{_reason_for(exc)}: {str(exc)[:200]}")
+    return entries, skipped
+
+
+def load_rule_file(path: Path, *, source: str) -> tuple[list[CompiledRule], list[SkippedRule]]:
+    try:
+        if path.stat().st_size > MAX_RULE_FILE_BYTES:
+            return [], [SkippedRule(str(path), "rule file too large")]
+        data = path.read_bytes()
+    except OSError as exc:
+        return [], [SkippedRule(str(path), f"unreadable rule file: {exc}")]
+    entries, problems = compile_rule_file(data, name=path.stem)
+    rules = [rule_from_entry(entry, source=source) for entry in entries]
+    return rules, [SkippedRule(str(path), reason) for reason in problems]
 
 
 def rule_files(folder: Path) -> list[Path]:
     """Rule files under a folder (sorted, recursive); hidden folders such as .git are ignored."""
     if folder.is_file():
         return [folder]
-    files = [
-        path
-        for path in sorted(folder.rglob("*"))
-        if path.suffix in RULE_SUFFIXES
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    ]
-    return files[:MAX_RULE_FILES]
+    return [folder / name for name, _mtime, _size in _scan(folder)]
 
 
-def load_rule_set(extra_dirs: Sequence[Path] = (), *, builtin: bool = True) -> RuleSet:
-    """Load and compile rules; the result is cached per process until a file changes."""
-    entries: list[tuple[str, str, int, int]] = []
-    folders = [(BUILTIN_RULES, BUILTIN)] if builtin else []
-    folders += [(Path(folder), "") for folder in extra_dirs]
-    for folder, label in folders:
-        for path in rule_files(folder):
-            stat = path.stat()
-            entries.append((str(path), label or str(path), stat.st_mtime_ns, stat.st_size))
-    return _load_cached(tuple(entries))
+def _scan(folder: Path) -> list[tuple[str, int, int]]:
+    """(path relative to the folder, mtime_ns, size) of its rule files, sorted; os.scandir
+    because pathlib's rglob costs a tenth of a second on a SigmaHQ checkout."""
+    found: list[tuple[str, int, int]] = []
+    pending = [""]
+    while pending and len(found) < MAX_RULE_FILES:
+        prefix = pending.pop()
+        try:
+            with os.scandir(folder / prefix if prefix else folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    name = f"{prefix}/{entry.name}" if prefix else entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(name)
+                    elif entry.name.endswith(RULE_SUFFIXES) and entry.is_file():
+                        stat = entry.stat()
+                        found.append((name, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            continue
+    return sorted(found)[:MAX_RULE_FILES]
+
+
+def load_rule_set(
+    extra_dirs: Sequence[Path] = (),
+    *,
+    builtin: bool = True,
+    packs: Sequence[RuleSource] = (),
+    cache_dir: Path | None = None,
+    skip_statuses: Sequence[str] = SKIPPED_STATUSES,
+) -> RuleSet:
+    """Load rules: the built-ins, installed packs, then extra folders. The result is cached per
+    process until a file changes, and with `cache_dir` on disk, keyed by file content."""
+    sources = [RuleSource(BUILTIN_RULES, BUILTIN, __version__)] if builtin else []
+    sources += list(packs)
+    sources += [RuleSource(Path(folder), str(folder)) for folder in extra_dirs]
+    entries: list[tuple[RuleSource, tuple[tuple[str, int, int], ...]]] = []
+    for source in sources:
+        if source.folder.is_file():
+            stat = source.folder.stat()
+            files = [("", stat.st_mtime_ns, stat.st_size)]
+        else:
+            files = _scan(source.folder)
+        entries.append((source, tuple(files)))
+    return _load_cached(tuple(entries), cache_dir, tuple(skip_statuses))
 
 
 @functools.lru_cache(maxsize=16)
-def _load_cached(entries: tuple[tuple[str, str, int, int], ...]) -> RuleSet:
+def _load_cached(
+    entries: tuple[tuple[RuleSource, tuple[tuple[str, int, int], ...]], ...],
+    cache_dir: Path | None,
+    skip_statuses: tuple[str, ...],
+) -> RuleSet:
+    cache = RuleCache(cache_dir) if cache_dir is not None else None
     rules: list[CompiledRule] = []
     skipped: list[SkippedRule] = []
-    for path, source, _mtime, _size in entries:
-        loaded, problems = load_rule_file(Path(path), source=source)
-        rules.extend(loaded)
-        skipped.extend(problems)
+    packs: list[PackSummary] = []
+    compiled = cached = 0
+    for source, files in entries:
+        results, misses = _compile_folder(source.folder, [(f[0], f[2]) for f in files], cache)
+        compiled += misses
+        cached += len(files) - misses
+        pack_rules: list[CompiledRule] = []
+        pack_skipped: list[SkippedRule] = []
+        dates: list[str] = []
+        for path, (_digest, file_entries, problems) in results:
+            label = BUILTIN if source.pack == BUILTIN else path
+            pack_skipped += [SkippedRule(str(path), reason) for reason in problems]
+            for entry in file_entries:
+                if entry["status"] in skip_statuses:
+                    pack_skipped.append(SkippedRule(str(path), f"status {entry['status']}"))
+                    continue
+                dates += [entry["date"]] if entry["date"] else []
+                pack_rules.append(
+                    rule_from_entry(
+                        entry, source=label, pack=source.pack, pack_version=source.version
+                    )
+                )
+        reasons = Counter(problem.reason.split(":", 1)[0] for problem in pack_skipped)
+        packs.append(
+            PackSummary(
+                name=source.pack,
+                version=source.version,
+                files=len(files),
+                rules=len(pack_rules),
+                skip_reasons=dict(reasons),
+                newest_date=max(dates) if dates else None,
+            )
+        )
+        rules += pack_rules
+        skipped += pack_skipped
     reasons = Counter(problem.reason.split(":", 1)[0] for problem in skipped)
-    stats = RuleStats(loaded=len(rules), skipped=tuple(skipped), skip_reasons=dict(reasons))
+    stats = RuleStats(
+        loaded=len(rules),
+        skipped=tuple(skipped),
+        skip_reasons=dict(reasons),
+        files=compiled + cached,
+        files_compiled=compiled,
+        files_cached=cached,
+        packs=tuple(packs),
+    )
     return RuleSet(rules=tuple(rules), stats=stats)
+
+
+def _compile_folder(
+    folder: Path, files: Sequence[tuple[str, int]], cache: RuleCache | None
+) -> tuple[list[tuple[str, FileEntry]], int]:
+    """Each file's entry (by its path), from the disk cache when its content hash matches; the
+    number of files that had to be compiled. The cache file is rewritten when anything changed.
+    A name "" stands for the folder itself being one rule file."""
+    root = folder.resolve()
+    known = cache.read(root) if cache is not None else {}
+    results: list[tuple[str, FileEntry]] = []
+    fresh: dict[str, FileEntry] = {}
+    misses = 0
+    base = str(folder)
+    for name, size in files:
+        path = f"{base}{os.sep}{name}" if name else base
+        if size > MAX_RULE_FILE_BYTES:
+            results.append((path, ("", [], ["rule file too large"])))
+            continue
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            results.append((path, ("", [], [f"unreadable rule file: {exc}"])))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        entry = known.get(name)
+        if entry is None or entry[0] != digest:
+            misses += 1
+            stem = Path(name or base).stem
+            entries, problems = compile_rule_file(data, name=stem)
+            entry = (digest, entries, problems)
+        fresh[name] = entry
+        results.append((path, entry))
+    if cache is not None and (misses or fresh.keys() != known.keys()):
+        cache.write(root, fresh)
+    return results, misses
 
 
 def compile_rule_text(text: str, *, source: str) -> CompiledRule:
@@ -278,6 +486,8 @@ def compile_rule_text(text: str, *, source: str) -> CompiledRule:
     problem = _document_problem(document)
     if problem:
         raise UnsupportedRule(problem)
+    from sigma.exceptions import SigmaError
+
     try:
         return compile_rule(document, source=source, fallback_id="adhoc")
     except (SigmaError, ValueError, TypeError, KeyError) as exc:

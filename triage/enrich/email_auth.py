@@ -3,9 +3,10 @@ domain mismatches (From / Reply-To / Return-Path) and display-name spoofing."""
 
 import re
 from collections.abc import Callable, Sequence
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 from triage.enrich.provider import DEFAULT_BRANDS, Details, verdict_for
+from triage.ingest.email import mail_addresses
 from triage.models import EnrichmentResult, Record
 from triage.models.intel import EnrichmentVerdict
 
@@ -70,7 +71,7 @@ def analyse_email_headers(
 
     for header, weight in (("Reply-To", 30), ("Return-Path", 10)):
         values = _header_values(headers, header)
-        addresses = [a.lower() for _, a in getaddresses(values[:1]) if "@" in a]
+        addresses = [a.lower() for _, a in mail_addresses(values[0] if values else "") if "@" in a]
         if not addresses:
             continue
         details[header.lower().replace("-", "_")] = addresses[0]

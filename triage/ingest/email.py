@@ -11,7 +11,7 @@ from email import policy
 from email.errors import MessageDefect
 from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
 from triage.errors import InputError
@@ -48,6 +48,19 @@ _MAIL_HEADERS = frozenset(
         "x-received",
     }
 )
+MAX_ADDRESS_HEADER = 65_536
+MAX_HTML_CHARS = 256 * 1024
+
+
+def mail_addresses(value: str) -> list[tuple[str, str]]:
+    """(name, address) pairs of an address header. The standard parser recurses once per group
+    prefix ("g:g:g:…"), so attacker-sized headers are cut and a parse that fails is empty."""
+    try:
+        return getaddresses([value[:MAX_ADDRESS_HEADER]])
+    except (RecursionError, ValueError, IndexError):
+        return []
+
+
 _HTML_FORM = re.compile(r"<form\b[^>]{0,2000}>", re.IGNORECASE)
 MAX_FORM_SCAN = 2_000_000
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
@@ -407,7 +420,9 @@ class _TextFromHtml(HTMLParser):
 def html_to_text(html: str) -> str:
     """Text of an HTML part for reading and URL extraction; links become "anchor text <URL>"."""
     parser = _TextFromHtml()
-    parser.feed(html)
+    # The standard parser rescans unclosed tags on every feed: quadratic on "<form<form…", so
+    # only the head of a huge HTML part is read (the lures and links sit at the top).
+    parser.feed(html[:MAX_HTML_CHARS])
     parser.close()
     text = "".join(parser.chunks)
     lines = (" ".join(line.split()) for line in text.splitlines())

@@ -3,8 +3,8 @@ normalised, deduplicated, with every sighting kept (capped) in first-sighting or
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.utils import getaddresses
 
+from triage.ingest.email import mail_addresses
 from triage.models import Incident, Observable, Record, Sighting
 from triage.models.intel import ObservableType
 from triage.observables.fieldmap import (
@@ -96,7 +96,7 @@ def candidates(kind: Kind, value: str, scanner: TextScanner) -> Iterator[Candida
             is_registry = value.lower().startswith(REGISTRY_PREFIXES)
             yield from _normalised("registry_key" if is_registry else "file_path", value)
         case "emails":
-            for _, address in getaddresses([value]):
+            for _, address in mail_addresses(value):
                 yield from _normalised("email", address)
         case _:
             yield from _normalised(kind, value)
