@@ -26,6 +26,9 @@ sys.path.insert(0, str(REPO))
 from triage.analysts.scoring import FEATURES, MODEL_FILE, case_features  # noqa: E402
 
 LABELS = ("expected.yaml", "label.yaml")
+# Signals whose weight may be negative (they can speak for a benign reading); every other
+# weight is evidence for malice and kept non-negative.
+FREE_SIGN = frozenset({"quiet_coverage", "weak_only"})
 
 
 def cases(folders: list[Path]) -> list[Path]:
@@ -74,7 +77,7 @@ def extract(case_dirs: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str], l
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 4000) -> tuple[float, np.ndarray]:
     """Projected gradient descent on the regularised log-loss (the intercept is not penalised)."""
-    free = np.array([name == "quiet_coverage" for name in FEATURES])
+    free = np.array([name in FREE_SIGN for name in FEATURES])
     w = np.zeros(x.shape[1])
     b = 0.0
     rate = 0.5
@@ -85,7 +88,22 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 4000) -> tuple[flo
         w -= rate * grad_w
         b -= rate * grad_b
         w = np.where(free, w, np.maximum(w, 0.0))
+        w = _ordered(w)
     return b, w
+
+
+INDEX = {name: i for i, name in enumerate(FEATURES)}
+LEVELS = ("rule_low", "rule_medium", "rule_high", "rule_critical")
+
+
+def _ordered(w: np.ndarray) -> np.ndarray:
+    """A higher rule level never weighs less than a lower one, and a notable event never more
+    than a medium rule (the notable layer is context, weighed below the rules)."""
+    w = w.copy()
+    for lower, higher in zip(LEVELS, LEVELS[1:], strict=False):
+        w[INDEX[higher]] = max(w[INDEX[higher]], w[INDEX[lower]])
+    w[INDEX["notable"]] = min(w[INDEX["notable"]], w[INDEX["rule_medium"]])
+    return w
 
 
 def predict(b: float, w: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -155,7 +173,7 @@ def main() -> int:
         document = {
             "intercept": round(b, 4),
             "weights": {n: round(float(v), 4) for n, v in zip(FEATURES, w, strict=True)},
-            "thresholds": current["thresholds"],
+            "thresholds": current["thresholds"],  # chosen by hand: docs/scoring.md
             "fitted": {
                 "script": "bench/fit_scoring.py",
                 "l2": args.l2,

@@ -35,7 +35,7 @@ def triage_case(case: Path, deps: TriageDeps, settings: Settings) -> TriageRepor
     jsonschema.validate(report.model_dump(mode="json"), SCHEMA)
     result = verify_report(report, base=Path.cwd(), limits=Limits())
     assert result.ok, result.mismatches[:5]
-    assert result.checked > 0
+    assert result.checked > 0 or not report.evidence  # a capture alone cites nothing
     return report
 
 

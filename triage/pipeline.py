@@ -12,6 +12,7 @@ from triage import __version__
 from triage.analysts.base import Analyst, CaseFile
 from triage.detect import Detector
 from triage.detect.coverage import CoverageMeter
+from triage.detect.engine import rule_packs_used
 from triage.enrich import Enricher
 from triage.errors import ConfigError
 from triage.evidence import EvidenceCatalog
@@ -130,6 +131,7 @@ def triage_incident(
         input_digest=incident.input_digest,
         triage_version=__version__,
         attack_version=deps.attack_version,
+        rule_packs=rule_packs_used(deps.detector),
     )
     return assemble_report(
         case=case,

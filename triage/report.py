@@ -82,6 +82,9 @@ def assemble_report(
             technique_ids=d.techniques,
             evidence_ids=catalog.cite_detection(d),
             layer=d.layer,
+            status=d.status,
+            pack=d.pack,
+            pack_version=d.pack_version,
         )
         for d in case.detections
     )

@@ -33,6 +33,8 @@ class Settings:
     playbook_dirs: tuple[Path, ...] = ()
     shipped_playbooks: bool = True
     rules_dirs: tuple[Path, ...] = ()
+    rule_packs: bool = True
+    """Use the rule packs installed under home/rules (`triage rules install`)."""
     intel_dir: Path | None = None
     protected_brands: tuple[str, ...] = ()
     vt_api_key: str | None = field(default=None, repr=False)
@@ -69,6 +71,7 @@ _FILE_SCALARS: dict[str, type] = {
     "chroma_url": str,
     "offline": bool,
     "shipped_playbooks": bool,
+    "rule_packs": bool,
 }
 
 
@@ -131,6 +134,8 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     ):
         if env.get(name):
             values[key] = tuple(Path(p).expanduser() for p in env[name].split(os.pathsep) if p)
+    if env.get("TRIAGE_RULE_PACKS"):
+        values["rule_packs"] = env["TRIAGE_RULE_PACKS"].lower() not in {"0", "false", "no"}
     if env.get("TRIAGE_OFFLINE"):
         values["offline"] = env["TRIAGE_OFFLINE"].lower() in {"1", "true", "yes"}
     if env.get("TRIAGE_MAX_FILE_MB"):

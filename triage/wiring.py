@@ -104,7 +104,12 @@ def build_detector(settings: Settings) -> tuple["Detector", tuple[str, ...]]:
     missing = [str(d) for d in settings.rules_dirs if not d.is_dir()]
     if missing:
         raise ConfigError(f"Sigma rule folder not found: {', '.join(missing)}")
-    sigma = SigmaDetector.from_rule_dirs(settings.rules_dirs)
+    from triage.detect.packs import cache_dir, pack_sources
+
+    packs = pack_sources(settings.home) if settings.rule_packs else []
+    sigma = SigmaDetector.from_rule_dirs(
+        settings.rules_dirs, packs=packs, cache_dir=cache_dir(settings.home)
+    )
     enrichment = enrichment_config(settings)
     phishing = EmailPhishingDetector(
         brands=enrichment.protected_brands, trusted_domains=enrichment.trusted_domains

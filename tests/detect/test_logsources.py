@@ -106,6 +106,18 @@ def test_w3c_user_agent_column_is_mapped() -> None:
     assert view.get("cs-user-agent") == "Nikto/2.5"
 
 
+def test_w3c_stem_and_query_are_joined_into_cs_uri() -> None:
+    split = record("web.w3c", **{"cs-uri-stem": "/search.aspx", "cs-uri-query": "q=1"})
+    stem_only = record("web.w3c", **{"cs-uri-stem": "/default.aspx", "cs-uri-query": None})
+    views = [view for _, _, view in route_all([split, stem_only])]
+    assert [view.get("cs-uri") for view in views] == ["/search.aspx?q=1", "/default.aspx"]
+
+
+def test_flow_records_are_network_netflow() -> None:
+    flow = routed(record("netflow", src_ip="10.0.0.5", dst_ip="198.51.100.9", dst_port=445))
+    assert flow.accepts(product="network", service="netflow", category=None)
+
+
 def test_alerts_email_and_unknown_sources() -> None:
     assert routed(record("alert")).accepts(product="triage", service="alert", category=None)
     assert routed(record("email.attachment")).services == {"email_attachment"}

@@ -124,3 +124,16 @@ def test_json_rows_without_zeek_ids_are_not_zeek() -> None:
     text = '{"ts": 1692146028.5, "query": "x"}\n{"ts": 1692146029.5, "query": "y"}\n'
     source = ArtifactSource(artifact_id="A1", path="x.json", data=text.encode())
     assert {r.source for r in load_artifact(source, Limits()).records} == {"jsonl"}
+
+
+def test_escaped_backslashes_and_bytes_in_values_are_read_as_zeek_saw_them() -> None:
+    log = (
+        "#separator \\x09\n#path\tsmb_mapping\n#unset_field\t-\n"
+        "#fields\tts\tid.orig_h\tpath\tshare_type\n#types\ttime\taddr\tstring\tstring\n"
+        "1692146028.5\t10.0.0.5\t\\\\\\\\FS01\\\\ADMIN$\tDISK\n"
+        "1692146029.5\t10.0.0.5\ta\\x09b\tPIPE\n"
+    )
+    mapped, tabbed = _load(log.encode())
+    assert mapped.fields["path"] == "\\\\FS01\\ADMIN$"
+    assert mapped.raw.endswith("\\\\\\\\FS01\\\\ADMIN$\tDISK")  # the quoted line stays as written
+    assert tabbed.fields["path"] == "a\tb"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from triage.analysts.base import Assessment, CaseFile, EventDescriber, TechniqueNamer
-from triage.analysts.scoring import case_features, load_model
+from triage.analysts.scoring import case_features, has_evidence, load_model
 from triage.evidence import EvidenceCatalog
 from triage.models import (
     Action,
@@ -188,7 +188,9 @@ def _verdict(
     if flagged and severity_rank(top) < severity_rank("medium"):
         top = "medium" if any(f.verdict == "malicious" for f in flagged) else "low"
     seen = _coverage_words(coverage)
-    if p >= model.true_positive_at and (rules or flagged or severity_rank(notable_top) >= 1):
+    # Notable events alone never make a true positive: they are what an analyst looks at next,
+    # not a behaviour a rule called malicious.
+    if p >= model.true_positive_at and has_evidence(rules, features["intel"]):
         if stages >= MULTI_STAGE:
             # Several attack stages together make the incident worse than its worst single step.
             top = SEVERITY_ORDER[min(severity_rank(top) + 1, len(SEVERITY_ORDER) - 1)]
@@ -204,9 +206,7 @@ def _verdict(
             rationale=f"Detections support malicious activity (p={p}). {seen}",
         )
     well_covered = coverage is not None and coverage.status == "well_covered"
-    evidence = bool(flagged) or any(
-        severity_rank(d.level) >= severity_rank("low") for d in detections
-    )
+    evidence = has_evidence(detections, features["intel"])
     if well_covered and not evidence:
         confidence = round(1 - p, 3)
         return Verdict(

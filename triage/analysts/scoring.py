@@ -38,6 +38,7 @@ FEATURES = (
     "intel",
     "stages",
     "quiet_coverage",
+    "weak_only",
 )
 
 
@@ -102,10 +103,18 @@ def case_features(
         # Coverage speaks only when nothing was found: it is how much the silence is worth.
         # With a detection in hand, seeing more telemetry must not weaken it.
         "quiet_coverage": (coverage.share_covered if coverage is not None else 0.0)
-        if not _evidence(detections, intel)
+        if not has_evidence(detections, intel)
+        else 0.0,
+        # Only low-level rule matches and nothing else: the shape of ordinary activity that
+        # brushes a hunting rule. Its weight may go either way.
+        "weak_only": 1.0
+        if by_level["low"] > 0
+        and not (by_level["critical"] or by_level["high"] or by_level["medium"] or notable)
         else 0.0,
     }
 
 
-def _evidence(detections: Sequence[Detection], intel: float) -> bool:
-    return intel > 0 or any(severity_rank(d.level) >= severity_rank("low") for d in detections)
+def has_evidence(detections: Sequence[Detection], intel: float) -> bool:
+    """Something to stand on: a detection of low level or above, or a malicious intelligence
+    verdict (a "suspicious" one alone is context, not evidence)."""
+    return intel >= 1 or any(severity_rank(d.level) >= severity_rank("low") for d in detections)

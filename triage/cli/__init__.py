@@ -12,7 +12,7 @@ import typer
 
 from triage import __version__
 from triage.cli import eval as eval_command  # noqa: F401  (registers `triage eval`)
-from triage.cli import incident, knowledge, tools  # noqa: F401  (they register the commands)
+from triage.cli import incident, knowledge, rules, tools  # noqa: F401  (they register commands)
 from triage.cli.app import app
 from triage.errors import ExitCode, TriageError
 

@@ -28,8 +28,13 @@ playbooks_app = typer.Typer(
     help="The playbook library: list, show, search, lint.", no_args_is_help=True
 )
 tools_app = typer.Typer(help="The investigation tools the engines can call.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="Sigma rule packs (a SigmaHQ checkout or release zip) under TRIAGE_HOME.",
+    no_args_is_help=True,
+)
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(tools_app, name="tools")
+app.add_typer(rules_app, name="rules")
 
 INTERNAL_ERROR = 70  # a bug in triage itself, not the input: see --debug
 

@@ -32,6 +32,9 @@ def run(
     rules: Annotated[
         list[Path] | None, typer.Option("--rules", help="Extra Sigma rule folder (repeatable).")
     ] = None,
+    no_rule_packs: Annotated[
+        bool, typer.Option("--no-rule-packs", help="Do not use the installed rule packs.")
+    ] = False,
     fail_on: Annotated[
         str | None,
         typer.Option("--fail-on", help="e.g. 'severity>=high' or 'classification=true_positive'."),
@@ -56,6 +59,7 @@ def run(
         model=model,
         offline=offline or None,
         rules_dirs=tuple(rules or ()),
+        rule_packs=False if no_rule_packs else None,
         max_file_bytes=None if max_file_mb is None else max_file_mb * 1024 * 1024,
     )
     console = stderr_console()

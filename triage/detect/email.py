@@ -33,6 +33,7 @@ from triage.detect.email_traits import (
     origin_traits,
     reply_to_trait,
     sender_traits,
+    several_traits,
 )
 from triage.enrich.domains import BRAND_OWNED_DOMAINS, DomainAnalysis
 from triage.enrich.lookalike import match_brand
@@ -143,7 +144,9 @@ class EmailPhishingDetector:
         found += body_traits(message, lured=lured, credential=credential)
         if lure is not None:
             found.append(lure)
-        return lower_for_bulk_mail(message, found)
+        found = lower_for_bulk_mail(message, found)
+        compound = several_traits(found)
+        return [*found, compound] if compound else found
 
     def claims(self, message: Message) -> list[tuple[str, str, Record]]:
         """(brand, words, record) for each place the message names a protected brand."""

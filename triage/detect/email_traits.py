@@ -17,7 +17,7 @@ from triage.detect.email_signals import (
 from triage.enrich.domains import ip_literal
 from triage.ingest.email import mail_addresses
 from triage.models import Record
-from triage.models.base import Severity
+from triage.models.base import Severity, severity_rank
 
 # Words a sender's display name uses to sound like an organisation's service desk or system.
 ORGANISATION_WORDS = re.compile(
@@ -304,3 +304,28 @@ def body_traits(message: Message, *, lured: bool, credential: bool) -> list[Find
                 "Mass phishing knows only the address it sends to; real senders use a name.",
             ))  # fmt: skip
     return found
+
+
+COMPOUND_MEDIUM = 2  # independent traits of medium level or above
+COMPOUND_ANY = 3  # or this many distinct traits, one of them medium or above
+
+
+def several_traits(found: list[Finding]) -> Finding | None:
+    """Independent weak signals compound: ordinary mail rarely shows two medium phishing traits
+    at once, or three different ones, while most phishing shows several."""
+    traits = {f.key: f for f in found if f.key != "lure-language"}
+    strong = [f for f in traits.values() if severity_rank(f.level) >= severity_rank("medium")]
+    if len(strong) < COMPOUND_MEDIUM and not (strong and len(traits) >= COMPOUND_ANY):
+        return None
+    if any(severity_rank(f.level) >= severity_rank("high") for f in strong):
+        return None  # a strong signal already speaks for the message
+    records = {(r.artifact_id, r.locator): r for f in traits.values() for r in f.records}
+    return Finding(
+        "several-traits",
+        "Several independent phishing traits in one message",
+        "high",
+        ("T1566",),
+        tuple(records.values()),
+        {"traits": ", ".join(sorted(traits)), "medium_or_above": str(len(strong))},
+        "Each trait alone has innocent explanations; legitimate mail rarely shows several at once.",
+    )

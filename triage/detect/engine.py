@@ -8,9 +8,10 @@ from pathlib import Path
 
 from triage.detect.correlations import Correlation, builtin_correlations
 from triage.detect.logsources import RecordLogsource, RoutedRecord, route_all
-from triage.detect.rules import CompiledRule, RuleSet, RuleStats, load_rule_set
+from triage.detect.rules import CompiledRule, RuleSet, RuleSource, RuleStats, load_rule_set
 from triage.models import Detection, Incident, Record, RecordRef
 from triage.models.base import severity_rank
+from triage.models.report import RulePackUse
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +65,15 @@ class SigmaDetector:
         extra_dirs: Sequence[Path] = (),
         *,
         builtin: bool = True,
+        packs: Sequence[RuleSource] = (),
+        cache_dir: Path | None = None,
         max_records_per_detection: int = MAX_RECORDS_PER_DETECTION,
         time_budget_seconds: float = TIME_BUDGET_SECONDS,
     ) -> "SigmaDetector":
+        """Built-in rules, installed packs and extra folders; `cache_dir` keeps their compiled
+        form on disk (TRIAGE_HOME/cache) so that the next process skips compiling them."""
         return cls(
-            load_rule_set(extra_dirs, builtin=builtin),
+            load_rule_set(extra_dirs, builtin=builtin, packs=packs, cache_dir=cache_dir),
             correlations=builtin_correlations() if builtin else (),
             max_records_per_detection=max_records_per_detection,
             time_budget_seconds=time_budget_seconds,
@@ -81,6 +86,13 @@ class SigmaDetector:
     @property
     def rules(self) -> tuple[CompiledRule, ...]:
         return self._rules
+
+    @property
+    def rule_packs(self) -> tuple[RulePackUse, ...]:
+        """Every set of rules loaded (built-in, each pack, each extra folder) and its version."""
+        return tuple(
+            RulePackUse(name=p.name, version=p.version, rules=p.rules) for p in self._stats.packs
+        )
 
     def detect(self, incident: Incident) -> Sequence[Detection]:
         return self.detect_records(incident.records)
@@ -166,4 +178,15 @@ class SigmaDetector:
             description=self._describe(hit),
             falsepositives=rule.falsepositives,
             rule_source=rule.source,
+            status=rule.status,
+            pack=rule.pack,
+            pack_version=rule.pack_version,
         )
+
+
+def rule_packs_used(detector: object) -> tuple[RulePackUse, ...]:
+    """The rule packs inside a detection layer (a SigmaDetector, or one combining several)."""
+    parts = getattr(detector, "detectors", (detector,))
+    return tuple(
+        use for part in parts if isinstance(part, SigmaDetector) for use in part.rule_packs
+    )

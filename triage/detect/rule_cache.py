@@ -25,7 +25,7 @@ from typing import Any
 
 from triage import __version__
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 MARSHAL_VERSION = 4
 KEY_NAME = "cache.key"
 

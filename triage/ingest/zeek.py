@@ -13,6 +13,8 @@ from triage.ingest.linelogs import sample_lines, unparsed_note
 from triage.models import Record, Scalar
 
 _HEX_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+# The ASCII writer doubles backslashes and writes separators and non-printable bytes as \xNN.
+_VALUE_ESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2})")
 # Zeek types whose values are whole numbers; everything else stays text (addresses, ids, …).
 _INT_TYPES = frozenset({"count", "int", "port"})
 _HEADER_KEYS = ("#separator", "#fields", "#path", "#types", "#open", "#close")
@@ -123,7 +125,10 @@ def _fields(header: _Header, values: list[str]) -> dict[str, Scalar]:
             fields[name] = None
             continue
         kind = header.types[index] if index < len(header.types) else ""
-        fields[name] = int(value) if kind in _INT_TYPES and value.isdigit() else value
+        if kind in _INT_TYPES and value.isdigit():
+            fields[name] = int(value)
+        else:
+            fields[name] = _unescape_value(value) if "\\" in value else value
     return fields
 
 
@@ -138,6 +143,13 @@ def _timestamp(value: Scalar) -> datetime | None:
 
 def _unescape(text: str) -> str:
     return _HEX_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
+
+
+def _unescape_value(text: str) -> str:
+    """A value as Zeek saw it: `\\\\` is one backslash, `\\xNN` one byte (as a character)."""
+    return _VALUE_ESCAPE.sub(
+        lambda match: "\\" if match.group(1) == "\\" else chr(int(match.group(1)[1:], 16)), text
+    )
 
 
 def zeek_json_path(row: Mapping[str, object]) -> str | None:

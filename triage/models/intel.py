@@ -78,6 +78,11 @@ class Detection(Frozen):
     # "rule" (a Sigma rule or built-in check that names a behaviour), "notable" (a high-value
     # event worth a look on its own, weighed lower), "correlation", "vendor" (the product's alert).
     layer: DetectionLayer = "rule"
+    # The Sigma rule's status (stable, test, experimental…) and the pack it came from
+    # ("builtin", an installed pack's name, or a --rules folder) with the pack's version.
+    status: str | None = None
+    pack: str | None = None
+    pack_version: str | None = None
 
 
 class PlaybookHit(Frozen):

@@ -93,6 +93,9 @@ class ReportDetection(Frozen):
     technique_ids: tuple[str, ...]
     evidence_ids: tuple[str, ...]
     layer: str = "rule"
+    status: str | None = None
+    pack: str | None = None
+    pack_version: str | None = None
 
 
 CoverageStatus = Literal["well_covered", "partly_covered", "not_covered"]
@@ -146,6 +149,14 @@ class TokenUsage(Frozen):
     output: int = 0
 
 
+class RulePackUse(Frozen):
+    """A set of Sigma rules the run used: `builtin`, an installed pack, or a --rules folder."""
+
+    name: str
+    version: str | None = None
+    rules: int = 0
+
+
 class RunInfo(Frozen):
     engine: Literal["rules", "agent"]
     model: str | None = None
@@ -157,6 +168,7 @@ class RunInfo(Frozen):
     input_digest: str
     triage_version: str
     attack_version: str | None = None
+    rule_packs: tuple[RulePackUse, ...] = ()
 
 
 class TriageReport(Frozen):

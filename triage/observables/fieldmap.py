@@ -86,6 +86,8 @@ FIELD_KINDS: dict[str, tuple[Kind, ...]] = {
     "sourceIPAddress": ("ip",),
     # Zeek
     "id.orig_h": ("ip",),
+    "src_ip": ("ip",),
+    "dst_ip": ("ip",),
     "id.resp_h": ("ip",),
     "server_name": ("address",),
     "user_agent": ("text",),
