@@ -13,6 +13,7 @@ Reproducible: no randomness; the same cases and code give the same file.
 """
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -100,7 +101,7 @@ def _ordered(w: np.ndarray) -> np.ndarray:
     """A higher rule level never weighs less than a lower one, and a notable event never more
     than a medium rule (the notable layer is context, weighed below the rules)."""
     w = w.copy()
-    for lower, higher in zip(LEVELS, LEVELS[1:], strict=False):
+    for lower, higher in itertools.pairwise(LEVELS):
         w[INDEX[higher]] = max(w[INDEX[higher]], w[INDEX[lower]])
     w[INDEX["notable"]] = min(w[INDEX["notable"]], w[INDEX["rule_medium"]])
     return w

@@ -43,18 +43,25 @@ def load(pack: str, cache: Path) -> dict[str, Any]:
     return result
 
 
-def best_run(env: dict[str, str], *extra: str) -> float:
-    times = []
+def timed_run(env: dict[str, str], *extra: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [*TRIAGE, "run", str(SAMPLE), "-f", "json", "-q", "-o", os.devnull, *extra],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def best_runs(env: dict[str, str]) -> tuple[float, float]:
+    """Best of REPEAT runs without and with the pack, interleaved so that the load of a shared
+    machine drifts over both alike."""
+    without, with_pack = [], []
     for _ in range(REPEAT):
-        started = time.perf_counter()
-        subprocess.run(
-            [*TRIAGE, "run", str(SAMPLE), "-f", "json", "-q", "-o", os.devnull, *extra],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        times.append(time.perf_counter() - started)
-    return min(times)
+        without.append(timed_run(env, "--no-rule-packs"))
+        with_pack.append(timed_run(env))
+    return min(without), min(with_pack)
 
 
 def main() -> None:
@@ -87,9 +94,8 @@ def main() -> None:
             [*TRIAGE, "rules", "install", str(sigmahq)], env=env, check=True, capture_output=True
         )
         # The first run embeds the playbooks into this TRIAGE_HOME: not part of the comparison.
-        best_run(env)
-        without = best_run(env, "--no-rule-packs")
-        with_pack = best_run(env)
+        timed_run(env)
+        without, with_pack = best_runs(env)
         print(
             f"warm run {SAMPLE.name}: {without:.2f} s without the pack, "
             f"{with_pack:.2f} s with it (+{with_pack - without:.2f} s), best of {REPEAT}"

@@ -167,3 +167,14 @@ def test_a_run_names_every_rule_pack_it_used(
     monkeypatch.setenv("TRIAGE_RULE_PACKS", "0")
     code, out, _ = run_cli(["run", case, "-f", "json", "-q"], capsys)
     assert [p["name"] for p in json.loads(out)["run"]["rule_packs"]] == ["builtin"]
+
+
+def test_rule_packs_setting_follows_the_layers(tmp_path: Path) -> None:
+    from triage.settings import load_settings
+
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "no-config")}
+    assert load_settings(env=env, cwd=tmp_path).rule_packs is True
+    (tmp_path / "triage.toml").write_text("rule_packs = false\n")
+    assert load_settings(env=env, cwd=tmp_path).rule_packs is False
+    assert load_settings(env={**env, "TRIAGE_RULE_PACKS": "1"}, cwd=tmp_path).rule_packs is True
+    assert load_settings(env=env, cwd=tmp_path, rule_packs=True).rule_packs is True

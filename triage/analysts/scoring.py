@@ -29,6 +29,7 @@ STATUS_FACTOR: Mapping[str, float] = {
 }
 MAX_STAGES = 4
 INFORMATIONAL_SHARE = 0.3  # an informational rule match counts as this much of a low one
+NOTABLE_SHARE = 0.5  # a notable event counts half of a rule match (it names no behaviour)
 FEATURES = (
     "rule_critical",
     "rule_high",
@@ -82,7 +83,7 @@ def case_features(
     notable = 0.0
     for detection in detections:
         if detection.layer == "notable":
-            notable += 1 + severity_rank(detection.level) / 2
+            notable += NOTABLE_SHARE * (1 + severity_rank(detection.level) / 2)
             continue
         factor = STATUS_FACTOR.get(_status(detection), STATUS_FACTOR[""])
         if detection.level == "informational":

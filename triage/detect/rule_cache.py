@@ -78,7 +78,14 @@ class RuleCache:
             return None
         self.folder.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(32)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another triage process made one first (or a bad one exists)
+            existing = path.read_bytes()
+            if len(existing) == 32:
+                self._key = existing
+                return existing
+            descriptor = os.open(path, os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(key)
         self._key = key

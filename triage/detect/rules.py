@@ -180,6 +180,8 @@ def rule_entry(document: Mapping[str, Any], *, fallback_id: str) -> dict[str, An
     if rule.errors:
         raise rule.errors[0]
     conditions = [lower_condition(c.parse()) for c in rule.detection.parsed_condition]
+    for node in conditions:
+        compile_ir(node)  # a rule that cannot compile is skipped now, not at its first record
     tags = [f"{tag.namespace}.{tag.name}" for tag in rule.tags]
     dates = [d for d in (_date(document.get("date")), _date(document.get("modified"))) if d]
     status = document.get("status")
