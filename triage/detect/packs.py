@@ -135,9 +135,10 @@ def _extract(archive: Path, target: Path) -> str | None:
     return None
 
 
-def _copy_folder(folder: Path, target: Path) -> None:
-    """Copy a folder's rule files; links are not followed, and the same caps as archives."""
-    count = total = 0
+def _copy_folder(folder: Path, target: Path) -> int:
+    """Copy a folder's rule files; links are not followed, and the same caps as archives.
+    Returns how many rule files were left out as too large."""
+    count = total = too_large = 0
     for directory, subdirs, names in os.walk(folder, followlinks=False):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
         for name in sorted(names):
@@ -150,9 +151,11 @@ def _copy_folder(folder: Path, target: Path) -> None:
             if count > MAX_RULE_FILES or total > MAX_PACK_BYTES:
                 raise InputError(f"{folder} has more than {MAX_RULE_FILES} rule files or bytes")
             if size > MAX_RULE_FILE_BYTES:
-                continue  # counted as "rule file too large" would need the file: leave it out
+                too_large += 1
+                continue
             (target / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target / relative)
+    return too_large
 
 
 def _content_hash(folder: Path) -> str:
@@ -174,8 +177,9 @@ def install_pack(source: Path, *, home: Path, name: str | None = None) -> PackMa
     staging = Path(tempfile.mkdtemp(prefix=".install-", dir=root))
     try:
         release: str | None = None
+        too_large = 0
         if source.is_dir():
-            _copy_folder(source, staging)
+            too_large = _copy_folder(source, staging)
         elif zipfile.is_zipfile(source):
             release = _extract(source, staging)
             found = RELEASE.search(source.name)
@@ -205,9 +209,10 @@ def install_pack(source: Path, *, home: Path, name: str | None = None) -> PackMa
         source=str(source.resolve()),
         version=version,
         version_from=version_from,
-        files=summary.files,
+        files=summary.files + too_large,
         loaded=summary.rules,
-        skipped=dict(summary.skip_reasons),
+        skipped=dict(summary.skip_reasons)
+        | ({"rule file too large": too_large} if too_large else {}),
         sha256=sha,
         installed_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
     )
