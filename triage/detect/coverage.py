@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from triage.detect.logsources import RecordLogsource, route
-from triage.detect.notable import NotableKind, notable_kinds
+from triage.detect.notable import NotableKind, event_id_of, notable_kinds
 from triage.detect.rules import CompiledRule
 from triage.models import Coverage, Incident, LogsourceCoverage, Record
 from triage.models.report import CoverageStatus
@@ -143,19 +143,7 @@ class CoverageMeter:
 
 def _windows_event(record: Record) -> tuple[str, int] | None:
     channel = record.fields.get("Channel")
-    event_id = _int(record.fields.get("EventID"))
+    event_id = event_id_of(record.fields.get("EventID"))
     if not isinstance(channel, str) or event_id is None:
         return None
     return channel.lower(), event_id
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        # isdigit() accepts "²" and fullwidth digits; event ids are short ASCII numbers.
-        return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
-    return None

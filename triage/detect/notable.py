@@ -42,7 +42,7 @@ class NotableKind:
             channel = fields.get("Channel")
             if not isinstance(channel, str) or channel.lower() not in self.channels:
                 return False
-            if _event_id(fields.get("EventID")) not in self.event_ids:
+            if event_id_of(fields.get("EventID")) not in self.event_ids:
                 return False
         for name, needles in self.where.items():
             value = _text(fields.get(name))
@@ -61,7 +61,8 @@ class NotableKind:
         return tuple(dict.fromkeys((*self.where, *self.equals)))
 
 
-def _event_id(value: object) -> int | None:
+def event_id_of(value: object) -> int | None:
+    """A Windows event id as an int; None for anything that is not a short ASCII number."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -131,7 +132,7 @@ class NotableEventDetector:
         for record in records:
             channel_name = record.fields.get("Channel")
             if isinstance(channel_name, str):
-                event = (channel_name.lower(), _event_id(record.fields.get("EventID")) or -1)
+                event = (channel_name.lower(), event_id_of(record.fields.get("EventID")) or -1)
                 candidates = by_event.get(event, ())
             else:
                 candidates = by_source.get(record.source, ())
