@@ -5,6 +5,7 @@ import re
 import uuid
 from pathlib import Path
 
+import pytest
 import yaml
 
 from triage.detect import SigmaDetector
@@ -101,3 +102,29 @@ def test_the_library_covers_techniques_broadly() -> None:
     techniques = {t for rule in rule_set.rules for t in rule.techniques}
     assert rule_set.stats.loaded >= 400
     assert len(techniques) >= 150
+
+
+SIGMAHQ = Path(__file__).resolve().parents[2].parent / "shared" / "sigmahq"
+
+
+@pytest.mark.skipif(not SIGMAHQ.is_dir(), reason="../shared/sigmahq is not present")
+def test_shipped_rules_share_no_id_or_title_with_sigmahq() -> None:
+    """The shipped library is written for this project: no rule reuses a SigmaHQ id or title."""
+    titles: set[str] = set()
+    ids: set[str] = set()
+    for path in SIGMAHQ.rglob("*.yml"):
+        try:
+            documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            continue
+        for document in documents:
+            if isinstance(document, dict):
+                titles.add(" ".join(str(document.get("title", "")).lower().split()))
+                ids.add(str(document.get("id", "")).lower())
+    clashes = []
+    for path in rule_files(BUILTIN_RULES):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        title = " ".join(str(document["title"]).lower().split())
+        if title in titles or str(document["id"]).lower() in ids:
+            clashes.append(str(path.relative_to(BUILTIN_RULES)))
+    assert not clashes, clashes
