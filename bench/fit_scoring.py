@@ -49,7 +49,7 @@ def truth(case: Path) -> tuple[int, str]:
 
 
 def extract(case_dirs: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    from triage.analysts.rules import FLAGGED_VERDICTS
+    from triage.analysts.rules import FLAGGED_VERDICTS, RulesAnalyst
     from triage.ingest import load_incident
     from triage.observables import extract_observables
     from triage.settings import load_settings
@@ -57,6 +57,8 @@ def extract(case_dirs: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str], l
 
     settings = load_settings(offline=True)
     deps = build_deps(settings)
+    analyst = deps.analyst
+    assert isinstance(analyst, RulesAnalyst), "the scoring model is the rules engine's"
     rows, labels, names, formats = [], [], [], []
     for case in case_dirs:
         files = [str(p) for p in sorted(case.iterdir()) if p.is_file() and p.name not in LABELS]
@@ -66,7 +68,7 @@ def extract(case_dirs: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str], l
         enrichments = deps.enricher.enrich_incident(incident, observables)
         flagged = [e for e in enrichments if e.status == "ok" and e.verdict in FLAGGED_VERDICTS]
         coverage = deps.coverage.measure(incident) if deps.coverage else None
-        stages = deps.analyst._stages(detections)  # type: ignore[attr-defined]
+        stages = analyst.attack_stages(detections)
         features = case_features(detections, flagged, coverage, stages=stages)
         rows.append([features[n] for n in FEATURES])
         label, fmt = truth(case)

@@ -64,3 +64,19 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
 def triage_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One TRIAGE_HOME for the end-to-end tests: the playbook index is embedded once."""
     return tmp_path_factory.mktemp("triage-home")
+
+
+@pytest.fixture
+def cli_environment(triage_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared TRIAGE_HOME and no user configuration, for tests that drive the CLI."""
+    monkeypatch.setenv("TRIAGE_HOME", str(triage_home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the real CLI in process: (exit code, stdout, stderr)."""
+    from triage.cli import main
+
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -9,23 +9,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.conftest import SAMPLES
-from triage.cli import main
+from tests.conftest import SAMPLES, run_cli
 from triage.models import TriageReport
 
 PHISH = SAMPLES / "S01-phish-credential-harvest"
 
 
-@pytest.fixture(autouse=True)
-def environment(triage_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRIAGE_HOME", str(triage_home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("cli_environment")
 
 
 def test_help_does_not_import_heavy_modules() -> None:

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, run_cli
 from tests.detect.test_rule_packs import rule, write_rules
-from triage.cli import main
 
 
 @pytest.fixture(autouse=True)
@@ -24,12 +23,6 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TRIAGE_OFFLINE", raising=False)
     monkeypatch.delenv("TRIAGE_RULE_PACKS", raising=False)
     return home
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def release_zip(path: Path) -> Path:

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REALDATA, SAMPLES, realdata_cases, requires_realdata
-from triage.cli import main
+from tests.conftest import REALDATA, SAMPLES, realdata_cases, requires_realdata, run_cli
 from triage.eval.metrics import METRICS
 
 CASES = [
@@ -19,16 +18,7 @@ CASES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def environment(triage_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRIAGE_HOME", str(triage_home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("cli_environment")
 
 
 def test_table_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

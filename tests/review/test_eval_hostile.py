@@ -119,13 +119,7 @@ def test_run_case_failure_row_for_a_folder_without_artifacts(tmp_path: Path) -> 
     assert "\x1b" not in render_scorecard_markdown(scorecard([result]))
 
 
-@pytest.fixture
-def environment(triage_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRIAGE_HOME", str(triage_home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
-
-
-@pytest.mark.usefixtures("environment")
+@pytest.mark.usefixtures("cli_environment")
 def test_markup_in_label_text_through_the_cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

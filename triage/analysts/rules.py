@@ -21,7 +21,7 @@ from triage.models import (
     Verdict,
 )
 from triage.models.base import SEVERITY_ORDER, Severity, severity_rank
-from triage.models.report import Priority
+from triage.models.report import Classification, Priority
 
 FLAGGED_VERDICTS = frozenset({"malicious", "suspicious"})
 CONFIDENT = 0.7  # below this, a benign call still asks for a person
@@ -74,7 +74,7 @@ class RulesAnalyst:
                 )
             )
         verdict = _verdict(
-            case.detections, flagged, case.coverage, stages=self._stages(case.detections)
+            case.detections, flagged, case.coverage, stages=self.attack_stages(case.detections)
         )
         techniques = self._techniques(technique_evidence)
         return Assessment(
@@ -139,7 +139,7 @@ class RulesAnalyst:
         kept = sorted(entries.items(), key=lambda item: (-item[1][0], item[0]))[:MAX_TIMELINE]
         return tuple(entry for _, (_, entry) in sorted(kept, key=lambda item: item[0]))
 
-    def _stages(self, detections: Iterable[Detection]) -> int:
+    def attack_stages(self, detections: Iterable[Detection]) -> int:
         """Distinct ATT&CK tactics among the detections of medium level and above."""
         tactics: set[str] = set()
         for detection in detections:
@@ -206,30 +206,21 @@ def _verdict(
             rationale=f"Detections support malicious activity (p={p}). {seen}",
         )
     well_covered = coverage is not None and coverage.status == "well_covered"
-    evidence = has_evidence(detections, features["intel"])
-    if well_covered and not evidence:
-        confidence = round(1 - p, 3)
-        return Verdict(
-            classification="false_positive",
-            determination="no threats found",
-            severity="informational",
-            confidence=confidence,
-            malicious_probability=p,
-            needs_human=confidence < CONFIDENT,
-            rationale=f"No threats found: no detection and no intelligence hit in well-covered "
-            f"telemetry (p={p}). {seen}",
+    if well_covered and not has_evidence(detections, features["intel"]):
+        return _benign(
+            "false_positive",
+            "no threats found",
+            p,
+            f"No threats found: no detection and no intelligence hit in well-covered telemetry "
+            f"(p={p}). {seen}",
         )
     if p < model.benign_below and well_covered:
-        confidence = round(1 - p, 3)
-        return Verdict(
-            classification="benign_positive",
-            determination="activity explained as legitimate",
-            severity="informational",
-            confidence=confidence,
-            malicious_probability=p,
-            needs_human=confidence < CONFIDENT,
-            rationale=f"Only weak signals (p={p}) in well-covered telemetry: what fired reads "
-            f"as ordinary activity. {seen}",
+        return _benign(
+            "benign_positive",
+            "activity explained as legitimate",
+            p,
+            f"Only weak signals (p={p}) in well-covered telemetry: what fired reads as ordinary "
+            f"activity. {seen}",
         )
     if p < model.benign_below:
         return Verdict(
@@ -250,6 +241,21 @@ def _verdict(
         malicious_probability=p,
         needs_human=True,
         rationale=f"Suspicious signals (p={p}) but not enough to call it malicious. {seen}",
+    )
+
+
+def _benign(
+    classification: Classification, determination: str, p: float, rationale: str
+) -> Verdict:
+    confidence = round(1 - p, 3)
+    return Verdict(
+        classification=classification,
+        determination=determination,
+        severity="informational",
+        confidence=confidence,
+        malicious_probability=p,
+        needs_human=confidence < CONFIDENT,
+        rationale=rationale,
     )
 
 

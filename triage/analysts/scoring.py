@@ -66,10 +66,6 @@ def load_model(path: Path = MODEL_FILE) -> ScoringModel:
     )
 
 
-def _status(detection: Detection) -> str:
-    return str(getattr(detection, "status", "") or "")
-
-
 def case_features(
     detections: Sequence[Detection],
     flagged: Iterable[EnrichmentResult],
@@ -85,7 +81,7 @@ def case_features(
         if detection.layer == "notable":
             notable += NOTABLE_SHARE * (1 + severity_rank(detection.level) / 2)
             continue
-        factor = STATUS_FACTOR.get(_status(detection), STATUS_FACTOR[""])
+        factor = STATUS_FACTOR.get(detection.status or "", STATUS_FACTOR[""])
         if detection.level == "informational":
             by_level["low"] += INFORMATIONAL_SHARE * factor
         else:

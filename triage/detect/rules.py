@@ -11,7 +11,7 @@ import marshal
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -233,9 +233,11 @@ def compile_rule(document: Mapping[str, Any], *, source: str, fallback_id: str) 
     return rule
 
 
-def _event_ids(detection: object) -> frozenset[int]:
-    """Every integer an `EventID` field of the detection names, wherever it sits."""
-    found: set[int] = set()
+def _selected(
+    detection: object, wanted: Callable[[list[str]], bool]
+) -> Iterator[tuple[list[str], list[object]]]:
+    """(field name and modifiers, values) of every detection item whose key `wanted` accepts,
+    wherever it sits in the selections; the walk is iterative, so nesting cannot exhaust it."""
     searches: list[object] = [detection]
     while searches:
         item = searches.pop()
@@ -244,14 +246,24 @@ def _event_ids(detection: object) -> frozenset[int]:
         if not isinstance(item, dict):
             continue
         for key, value in item.items():
-            if str(key).split("|")[0] != "EventID":
+            parts = str(key).split("|")
+            if wanted(parts):
+                yield parts, value if isinstance(value, list) else [value]
+            else:
                 searches.append(value)
-                continue
-            for number in value if isinstance(value, list) else [value]:
-                if isinstance(number, int) and not isinstance(number, bool):
-                    found.add(number)
-                elif isinstance(number, str) and number.strip().isdigit():
-                    found.add(int(number))
+
+
+def _event_ids(detection: object) -> frozenset[int]:
+    """Every integer an `EventID` field of the detection names."""
+    found: set[int] = set()
+    for _, values in _selected(detection, lambda parts: parts[0] == "EventID"):
+        for number in values:
+            if isinstance(number, int) and not isinstance(number, bool):
+                found.add(number)
+            elif isinstance(number, str):
+                text = number.strip()
+                if text.isascii() and text.isdigit() and len(text) <= 10:
+                    found.add(int(text))
     return frozenset(found)
 
 
@@ -261,24 +273,13 @@ _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
 def _check_regexes(detection: object) -> None:
     """Reject `|re` values that Python or RE2 cannot compile before pySigma sees them: its
     RE2 check would otherwise print RE2 warnings on stderr for every bad rule."""
-    searches: list[object] = [detection]
-    while searches:
-        item = searches.pop()
-        if isinstance(item, list):
-            searches += item
-        if not isinstance(item, dict):
-            continue
-        for key, value in item.items():
-            modifiers = str(key).split("|")[1:]
-            if "re" not in modifiers:
-                searches.append(value)
-                continue
-            flags = 0
-            for modifier in modifiers:
-                flags |= _REGEX_FLAGS.get(modifier, 0)
-            for pattern in value if isinstance(value, list) else [value]:
-                if isinstance(pattern, str):
-                    check_regex(pattern, flags)
+    for parts, patterns in _selected(detection, lambda parts: "re" in parts[1:]):
+        flags = 0
+        for modifier in parts[1:]:
+            flags |= _REGEX_FLAGS.get(modifier, 0)
+        for pattern in patterns:
+            if isinstance(pattern, str):
+                check_regex(pattern, flags)
 
 
 def _document_problem(document: object) -> str | None:
