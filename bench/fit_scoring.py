@@ -29,7 +29,7 @@ from triage.analysts.scoring import FEATURES, MODEL_FILE, case_features  # noqa:
 LABELS = ("expected.yaml", "label.yaml")
 # Signals whose weight may be negative (they can speak for a benign reading); every other
 # weight is evidence for malice and kept non-negative.
-FREE_SIGN = frozenset({"quiet_coverage", "weak_only"})
+FREE_SIGN = frozenset({"quiet_coverage", "weak_only", "mail"})
 
 
 def cases(folders: list[Path]) -> list[Path]:
@@ -68,8 +68,14 @@ def extract(case_dirs: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str], l
         enrichments = deps.enricher.enrich_incident(incident, observables)
         flagged = [e for e in enrichments if e.status == "ok" and e.verdict in FLAGGED_VERDICTS]
         coverage = deps.coverage.measure(incident) if deps.coverage else None
-        stages = analyst.attack_stages(detections)
-        features = case_features(detections, flagged, coverage, stages=stages)
+        features = case_features(
+            detections,
+            flagged,
+            coverage,
+            stages=analyst.attack_stages(detections),
+            weak_stages=analyst.attack_stages(detections, level="low"),
+            mail=any(r.source.startswith("email.") for r in incident.records),
+        )
         rows.append([features[n] for n in FEATURES])
         label, fmt = truth(case)
         labels.append(label)
@@ -97,14 +103,16 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 4000) -> tuple[flo
 
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 LEVELS = ("rule_low", "rule_medium", "rule_high", "rule_critical")
+MAIL_LEVELS = ("mail_low", "mail_medium", "mail_high")
 
 
 def _ordered(w: np.ndarray) -> np.ndarray:
     """A higher rule level never weighs less than a lower one, and a notable event never more
     than a medium rule (the notable layer is context, weighed below the rules)."""
     w = w.copy()
-    for lower, higher in itertools.pairwise(LEVELS):
-        w[INDEX[higher]] = max(w[INDEX[higher]], w[INDEX[lower]])
+    for levels in (LEVELS, MAIL_LEVELS):
+        for lower, higher in itertools.pairwise(levels):
+            w[INDEX[higher]] = max(w[INDEX[higher]], w[INDEX[lower]])
     w[INDEX["notable"]] = min(w[INDEX["notable"]], w[INDEX["rule_medium"]])
     return w
 

@@ -1,5 +1,6 @@
 """Shared fixtures: paths to the shipped samples and the real-data cases, and a network guard."""
 
+import ipaddress
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,9 +32,14 @@ requires_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/
 
 def _is_loopback(address: Any) -> bool:
     host = address[0] if isinstance(address, tuple) else address
-    return isinstance(host, str) and (
-        host.startswith("127.") or host in {"localhost", "::1"} or host.startswith("/")
-    )
+    if not isinstance(host, str):
+        return False
+    if host == "localhost" or host.startswith("/"):
+        return True
+    try:  # a literal loopback address only: "127.evil.example" is a name, not loopback
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @pytest.fixture

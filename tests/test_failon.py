@@ -30,3 +30,9 @@ def test_conditions_against_a_high_true_positive(expression: str, met: bool) -> 
 def test_bad_expressions_are_usage_errors(bad: str) -> None:
     with pytest.raises(UsageError):
         parse_fail_on(bad)
+
+
+def test_bare_needs_human_means_needs_human_true() -> None:
+    (condition,) = parse_fail_on("needs_human")
+    assert condition.field == "needs_human" and condition.value is True
+    assert condition.text == "needs_human=true"

@@ -1,4 +1,4 @@
-"""Observable extraction: structured fields by table, free text by ioc-finder, normalisation,
+"""Observable extraction: structured fields by table, free text by pattern scan, normalisation,
 deduplication with merged sightings, and display defanging."""
 
 import time
@@ -318,3 +318,86 @@ def test_observable_order_does_not_depend_on_string_hashing() -> None:
         orders.append(json.loads(done.stdout))
     assert len(orders[0]) > 3
     assert orders[0] == orders[1] == orders[2]
+
+
+REFERENCE = Path(__file__).parent / "perf" / "freetext_reference.json"
+
+
+def _shipped_inputs() -> list[list[Path]]:
+    """Every shipped sample (as one incident) and every test fixture file (each alone)."""
+    root = Path(__file__).parents[1]
+    cases = sorted(p for p in (root / "samples").iterdir() if p.is_dir() and p.name[:1] == "S")
+    fixtures = sorted(
+        p
+        for p in Path(__file__).parent.rglob("*")
+        if p.is_file()
+        and p.suffix not in {".py", ".pyc"}
+        and not {"__pycache__", "perf"} & set(p.parts)
+    )
+    return [case_artifacts(case) for case in cases] + [[p] for p in fixtures]
+
+
+def test_free_text_scan_finds_what_ioc_finder_found_on_every_shipped_input() -> None:
+    """The regular-expression scanner against ioc-finder 9's recorded answers (normalised the
+    same way) for every text the samples and fixtures hold; no loss and nothing extra."""
+    import hashlib
+    import json
+
+    from triage.ingest import Limits, load_incident
+    from triage.observables import freetext
+    from triage.observables.extract import record_candidates
+
+    reference: dict[str, list[list[str]]] = json.loads(REFERENCE.read_text())["texts"]
+    scanned: dict[str, tuple[tuple[str, str], ...]] = {}
+
+    class Recording(TextScanner):
+        def _scan_new(self, text: str) -> freetext.Found:
+            found = super()._scan_new(text)
+            scanned[text] = found
+            return found
+
+    for paths in _shipped_inputs():
+        try:
+            loaded = load_incident([str(p) for p in paths], Limits())
+        except Exception:  # fixtures include deliberately broken files
+            continue
+        scanner = Recording()
+        for item in loaded.records:
+            list(record_candidates(item, scanner))
+    compared = mismatched = 0
+    problems: list[str] = []
+    for text, found in scanned.items():
+        expected = reference.get(hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+        if expected is None:
+            continue  # a sample added after the reference was recorded
+        compared += 1
+        if sorted(set(found)) != sorted(tuple(e) for e in expected):
+            mismatched += 1
+            problems.append(f"{text[:80]!r}: {sorted(set(found))} != {expected}")
+    assert compared >= 1000, f"only {compared} texts had a recorded answer"
+    assert mismatched == 0, "\n".join(problems[:10])
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        (
+            "visit hxxps://evil[.]example[.]com/login now",
+            "urls",
+            ["https://evil.example.com/login"],
+        ),
+        ("see http://a.example.com/p?u=1#frag.", "urls", ["http://a.example.com/p?u=1#frag."]),
+        ("host foo.example.com.invalid seen", "domains", ["foo.example.com"]),
+        ("IMPHASH=" + "ab" * 16 + " MD5=" + "cd" * 16, "md5s", ["cd" * 16]),
+        ("patched CVE 2021-44228 today", "cves", ["CVE-2021-44228"]),
+        ("from x@pot@hotmail.com", "email_addresses", []),
+        ("mail Jane.Doe@Example.COM", "email_addresses", ["jane.doe@example.com"]),
+        ("ip 010.001.002.003 and 999.1.1.1", "ipv4s", ["10.1.2.3"]),
+        ("version 10.0.19041.1 build", "ipv4s", []),
+        ("addr fe80::1ff:fe23:4567:890a%eth0", "ipv6s", ["fe80::1ff:fe23:4567:890a"]),
+    ],
+)
+def test_indicator_patterns(text: str, kind: str, expected: list[str]) -> None:
+    from triage.observables.indicators import find_indicators
+
+    assert find_indicators(text)[kind] == expected

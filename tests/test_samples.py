@@ -22,11 +22,13 @@ LABEL_KEYS = [
     "description",
     "key_evidence",
 ]
+OPTIONAL_KEYS = ["playbook"]  # the playbook family the case should surface (S13 onwards)
 CLASSIFICATIONS = {"true_positive", "benign_positive", "false_positive"}
 SEVERITIES = {"informational", "low", "medium", "high", "critical"}
 TECHNIQUE_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
 ENCODED_COMMAND = re.compile(r"-EncodedCommand\s+([A-Za-z0-9+/=]{16,})", re.IGNORECASE)
 INTEL = SAMPLES / "intel"
+PLAYBOOKS = SAMPLES.parent / "playbooks"
 
 CASES = sorted(p for p in SAMPLES.iterdir() if (p / "expected.yaml").is_file())
 
@@ -48,16 +50,19 @@ def _load(case: Path) -> Any:
 
 
 def test_there_are_enough_varied_cases() -> None:
-    assert len(CASES) >= 8
-    classifications = {_label(case)["classification"] for case in CASES}
+    assert len(CASES) >= 24
+    classifications = [_label(case)["classification"] for case in CASES]
     assert "true_positive" in classifications
-    assert classifications & {"benign_positive", "false_positive"}
+    assert sum(c in {"benign_positive", "false_positive"} for c in classifications) >= 6
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_label_has_the_schema(case: Path) -> None:
     label = _label(case)
-    assert list(label) == LABEL_KEYS
+    assert list(label)[: len(LABEL_KEYS)] == LABEL_KEYS
+    assert set(list(label)[len(LABEL_KEYS) :]) <= set(OPTIONAL_KEYS)
+    if "playbook" in label:
+        assert (PLAYBOOKS / f"{label['playbook']}.yaml").is_file(), label["playbook"]
     assert label["id"] == case.name
     assert label["classification"] in CLASSIFICATIONS
     assert label["severity"] in SEVERITIES
@@ -101,6 +106,29 @@ def test_encoded_powershell_is_real_utf16_base64(case: Path) -> None:
             except (binascii.Error, UnicodeDecodeError) as exc:
                 pytest.fail(f"{path.name}: -EncodedCommand is not UTF-16LE base64: {exc}")
             assert script.isprintable()
+
+
+def _readme_playbooks() -> dict[str, str]:
+    """Case id → playbook from the table in samples/README.md (its last column)."""
+    rows = {}
+    for line in (SAMPLES / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| S") and len(cells) >= 5:
+            rows[cells[0]] = cells[-1]
+    return rows
+
+
+def test_every_playbook_family_has_a_case() -> None:
+    listed = _readme_playbooks()
+    assert set(listed) == {case.name for case in CASES}, "every case has one README row"
+    for case in CASES:
+        label = _label(case)
+        if "playbook" in label:
+            assert listed[case.name] == label["playbook"], case.name
+    families = {path.stem for path in PLAYBOOKS.glob("*.yaml")}
+    assert families, "no playbooks found"
+    assert set(listed.values()) <= families
+    assert not families - set(listed.values()), "playbook families without a sample case"
 
 
 def _case_text() -> str:

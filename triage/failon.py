@@ -1,4 +1,5 @@
-"""`--fail-on` conditions: e.g. "severity>=high", "classification=true_positive,confidence>=0.8".
+"""`--fail-on` conditions: e.g. "severity>=high", "classification=true_positive,confidence>=0.8",
+"needs_human" (short for needs_human=true).
 
 Conditions separated by commas; the run fails (exit 1) when ANY of them holds.
 """
@@ -47,6 +48,8 @@ class Condition:
 def parse_fail_on(expression: str) -> tuple[Condition, ...]:
     conditions = []
     for part in expression.split(","):
+        if part.strip() == "needs_human":  # the bare flag reads as needs_human=true
+            part = "needs_human=true"
         match = _CONDITION.match(part)
         if not match:
             raise UsageError(f"--fail-on: cannot parse {part.strip()!r} (e.g. 'severity>=high')")

@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from triage import __version__
 from triage.analysts.base import Analyst, CaseFile
@@ -14,7 +15,7 @@ from triage.detect import Detector
 from triage.detect.coverage import CoverageMeter
 from triage.detect.engine import rule_packs_used
 from triage.enrich import Enricher
-from triage.errors import ConfigError
+from triage.errors import ConfigError, ModelError
 from triage.evidence import EvidenceCatalog
 from triage.ingest import load_incident
 from triage.knowledge import PlaybookSearch
@@ -26,6 +27,7 @@ from triage.models import (
     PlaybookHit,
     ProviderHealth,
     RunInfo,
+    TokenUsage,
     TriageReport,
 )
 from triage.models.base import severity_rank
@@ -33,6 +35,9 @@ from triage.observables import extract_observables
 from triage.report import assemble_report
 from triage.settings import Settings
 from triage.wiring import build_deps
+
+if TYPE_CHECKING:
+    from triage.analysts.agent import AgentEngine, AgentOutcome
 
 Progress = Callable[[str], None]
 
@@ -60,6 +65,8 @@ class TriageDeps:
     notes: tuple[str, ...] = ()
     attack_version: str | None = None
     coverage: CoverageMeter | None = None
+    agent: "AgentEngine | None" = None
+    """The agent engine when the settings resolve to it; the analyst above is its grounding."""
 
 
 def playbook_query(incident: Incident, detections: Sequence[Detection]) -> str:
@@ -120,20 +127,30 @@ def triage_incident(
     catalog = EvidenceCatalog(incident)
     say(f"assessing with the {deps.analyst.name} engine")
     assessment = deps.analyst.assess(case, catalog)
-    fallback = None
-    if settings.resolved_engine == "agent":
-        fallback = "the agent engine is not available in this version; rules engine used"
+    outcome: AgentOutcome | None = None
+    if settings.resolved_engine == "agent" and deps.agent is not None:
+        say("investigating with the agent engine")
+        outcome = deps.agent.run(case, catalog, assessment)
+        if outcome.fallback_reason and settings.no_fallback:
+            raise ModelError(f"{outcome.fallback_reason} (--no-fallback)")
+        assessment = outcome.assessment
     run = RunInfo(
-        engine="rules",
-        model=None,
-        fallback_reason=fallback,
+        engine=outcome.engine if outcome else "rules",
+        model=outcome.model if outcome else None,
+        fallback_reason=outcome.fallback_reason if outcome else None,
+        llm_calls=outcome.llm_calls if outcome else 0,
+        tool_calls=outcome.tool_calls if outcome else 0,
+        tokens=TokenUsage(
+            input=outcome.input_tokens if outcome else 0,
+            output=outcome.output_tokens if outcome else 0,
+        ),
         duration_ms=_duration_ms(started),
         input_digest=incident.input_digest,
         triage_version=__version__,
         attack_version=deps.attack_version,
         rule_packs=rule_packs_used(deps.detector),
     )
-    return assemble_report(
+    report = assemble_report(
         case=case,
         assessment=assessment,
         catalog=catalog,
@@ -141,6 +158,15 @@ def triage_incident(
         health=deps.health + tuple(deps.enricher.health()),
         notes=deps.notes,
     )
+    if outcome is None:
+        return report
+    guardrails = report.guardrails.model_copy(
+        update={
+            "prompt_injection_suspected": outcome.prompt_injection_suspected,
+            "redactions": outcome.redactions,
+        }
+    )
+    return report.model_copy(update={"guardrails": guardrails})
 
 
 def _duration_ms(started: float) -> int:
@@ -154,10 +180,8 @@ def triage_paths(
     paths: Sequence[str], *, settings: Settings, progress: Progress | None = None
 ) -> TriageReport:
     started = time.monotonic()
-    if settings.engine == "agent":
-        if not settings.model:
-            raise ConfigError("--engine agent needs a model: set --model or TRIAGE_MODEL")
-        raise ConfigError("the agent engine is not available in this version; use --engine rules")
+    if settings.engine == "agent" and not settings.models:
+        raise ConfigError("--engine agent needs a model: set --model or TRIAGE_MODEL")
     incident = load_incident(
         paths, settings.limits, progress=progress and (lambda p: progress(f"reading {p}"))
     )

@@ -41,6 +41,23 @@ class Settings:
     abuseipdb_api_key: str | None = field(default=None, repr=False)
     limits: Limits = field(default_factory=Limits)
     config_files: tuple[Path, ...] = ()
+    # The agent engine (docs/agent.md): endpoint, budgets and fallback.
+    azure_endpoint: str | None = None
+    azure_api_version: str | None = None
+    azure_api_key: str | None = field(default=None, repr=False)
+    llm_timeout: float = 60.0
+    """Wall-time budget of one agent run in seconds (each request gets what is left)."""
+    llm_retries: int = 2
+    max_steps: int = 8
+    max_tokens: int = 60_000
+    no_fallback: bool = False
+    redact_pii: tuple[str, ...] = ()
+    """PII classes redacted before text leaves the machine: email, ipv4, phone."""
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """TRIAGE_MODEL=small,large: the models the agent tries, in order."""
+        return tuple(m.strip() for m in (self.model or "").split(",") if m.strip())
 
     @property
     def resolved_engine(self) -> Literal["rules", "agent"]:
@@ -72,7 +89,29 @@ _FILE_SCALARS: dict[str, type] = {
     "offline": bool,
     "shipped_playbooks": bool,
     "rule_packs": bool,
+    "azure_endpoint": str,
+    "azure_api_version": str,
+    "no_fallback": bool,
 }
+_AGENT_NUMBERS: dict[str, type] = {
+    "llm_timeout": float,
+    "llm_retries": int,
+    "max_steps": int,
+    "max_tokens": int,
+}
+
+
+def _agent_number(key: str, value: object, *, source: str) -> float | int:
+    kind = _AGENT_NUMBERS[key]
+    number: float | int | None = None
+    if not isinstance(value, bool) and isinstance(value, str | int | float):
+        try:
+            number = float(value) if kind is float else int(value)
+        except ValueError:
+            number = None
+    if number is None or number < (0 if key == "llm_retries" else 1):
+        raise ConfigError(f"{key} must be a positive {kind.__name__}", source=source)
+    return number
 
 
 def _from_file(path: Path) -> dict[str, Any]:
@@ -103,6 +142,12 @@ def _from_file(path: Path) -> dict[str, Any]:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError("max_file_mb must be a whole number >= 1", source=str(path))
             values["max_file_bytes"] = value * 1024 * 1024
+        elif key in _AGENT_NUMBERS:
+            values[key] = _agent_number(key, value, source=str(path))
+        elif key == "redact_pii":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError("redact_pii must be a list of names", source=str(path))
+            values[key] = tuple(value)
         elif key == "api_key":
             raise ConfigError("put API keys in the environment, not in the config file")
         else:
@@ -120,6 +165,9 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "TRIAGE_CHROMA_URL": "chroma_url",
         "TRIAGE_VT_API_KEY": "vt_api_key",
         "TRIAGE_ABUSEIPDB_API_KEY": "abuseipdb_api_key",
+        "AZURE_OPENAI_ENDPOINT": "azure_endpoint",
+        "AZURE_OPENAI_API_KEY": "azure_api_key",
+        "OPENAI_API_VERSION": "azure_api_version",
     }
     for name, key in direct.items():
         if env.get(name):
@@ -138,6 +186,18 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         values["rule_packs"] = env["TRIAGE_RULE_PACKS"].lower() not in {"0", "false", "no"}
     if env.get("TRIAGE_OFFLINE"):
         values["offline"] = env["TRIAGE_OFFLINE"].lower() in {"1", "true", "yes"}
+    for name, key in (
+        ("TRIAGE_LLM_TIMEOUT", "llm_timeout"),
+        ("TRIAGE_LLM_RETRIES", "llm_retries"),
+        ("TRIAGE_MAX_STEPS", "max_steps"),
+        ("TRIAGE_MAX_TOKENS", "max_tokens"),
+    ):
+        if env.get(name):
+            values[key] = _agent_number(key, env[name], source=name)
+    if env.get("TRIAGE_REDACT_PII"):
+        values["redact_pii"] = tuple(p.strip() for p in env["TRIAGE_REDACT_PII"].split(",") if p)
+    if env.get("TRIAGE_NO_FALLBACK"):
+        values["no_fallback"] = env["TRIAGE_NO_FALLBACK"].lower() in {"1", "true", "yes"}
     if env.get("TRIAGE_MAX_FILE_MB"):
         try:
             values["max_file_bytes"] = int(env["TRIAGE_MAX_FILE_MB"]) * 1024 * 1024
@@ -168,3 +228,20 @@ def load_settings(
     if settings.limits.max_file_bytes <= 0:
         raise ConfigError("the file size limit must be positive")
     return settings
+
+
+def setting_sources(
+    *, env: Mapping[str, str] | None = None, cwd: Path | None = None, **flags: Any
+) -> dict[str, str]:
+    """Where each setting that is not a default came from, for `triage doctor`: "flag",
+    "env NAME" or "file PATH" (the same layers load_settings applies, highest last)."""
+    env = os.environ if env is None else env
+    sources: dict[str, str] = {}
+    for path in config_files(env, cwd or Path.cwd()):
+        sources.update(dict.fromkeys(_from_file(path), f"file {path}"))
+    for name in sorted(env):
+        if name.startswith(("TRIAGE_", "OPENAI_", "AZURE_OPENAI_")) and env[name]:
+            sources.update(dict.fromkeys(_from_env({name: env[name]}), f"env {name}"))
+    given = {k for k, v in flags.items() if v is not None and v != ()}
+    sources.update(dict.fromkeys(given, "flag"))
+    return sources

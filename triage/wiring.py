@@ -13,10 +13,14 @@ from triage.models import ProviderHealth
 from triage.settings import Settings
 
 if TYPE_CHECKING:
+    import httpx
+
+    from triage.analysts.agent import AgentEngine
     from triage.detect import Detector
     from triage.detect.rules import CompiledRule
     from triage.enrich.attack import AttackCatalog
     from triage.enrich.provider import EnrichmentConfig
+    from triage.enrich.service import EnrichmentService
     from triage.pipeline import TriageDeps
 
 Progress = Callable[[str], None]
@@ -49,7 +53,7 @@ def enrichment_config(settings: Settings) -> "EnrichmentConfig":
     )
 
 
-def _technique_namer(catalog: "AttackCatalog") -> TechniqueNamer:
+def technique_namer(catalog: "AttackCatalog") -> TechniqueNamer:
     def name(technique_id: str) -> tuple[str, str] | None:
         found = catalog.technique(technique_id)
         if found is None:
@@ -63,11 +67,12 @@ def open_playbooks(
     settings: Settings, *, progress: Progress | None = None
 ) -> tuple[PlaybookSearch | None, dict[str, Playbook], tuple[ProviderHealth, ...]]:
     """The playbook search and library; a broken index degrades the run instead of failing it."""
-    from triage.knowledge.lint import PlaybookError, load_playbooks
-    from triage.knowledge.search import open_knowledge
+    from triage.knowledge.cache import load_library, open_cached_search, playbooks_fingerprint
+    from triage.knowledge.lint import PlaybookError
 
     config = knowledge_config(settings)
-    library = {p.id: p for p in load_playbooks(config.playbook_dirs)}
+    fingerprint = playbooks_fingerprint(config.playbook_dirs)
+    library = {p.id: p for p in load_library(config, fingerprint=fingerprint)}
     try:
         embedded = None
         if progress is not None:
@@ -76,7 +81,13 @@ def open_playbooks(
             def embedded(done: int, total: int, playbook_id: str) -> None:
                 say(f"indexing playbooks {done}/{total}: {playbook_id}")
 
-        search = open_knowledge(config, progress=embedded)
+        def opener() -> PlaybookSearch:
+            from triage.knowledge.search import open_knowledge
+
+            return open_knowledge(config, progress=embedded)
+
+        # Chroma and the embedding model open only for a query the warm cache cannot answer.
+        search = open_cached_search(config, fingerprint=fingerprint, opener=opener)
     except PlaybookError:
         raise
     except Exception as exc:  # Chroma or the embedding model failed: run without playbooks.
@@ -129,7 +140,76 @@ def detector_rules(detector: "Detector") -> tuple["CompiledRule", ...]:
     return tuple(rule for part in parts if isinstance(part, SigmaDetector) for rule in part.rules)
 
 
-def build_deps(settings: Settings, *, progress: Progress | None = None) -> "TriageDeps":
+def is_loopback_host(host: str) -> bool:
+    """A literal loopback address (127.0.0.0/8, ::1) or the name "localhost": never a DNS
+    name that merely starts with "127." (that one resolves wherever its owner likes)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
+
+
+def build_agent(
+    settings: Settings,
+    *,
+    name_technique: TechniqueNamer,
+    enricher: "EnrichmentService | None" = None,
+    playbooks: PlaybookSearch | None = None,
+    http_client: "httpx.Client | None" = None,
+) -> "AgentEngine":
+    """The agent engine for these settings; every model request goes through `http_client`
+    when one is given (a recording or replaying transport)."""
+    from urllib.parse import urlsplit
+
+    from triage.analysts.agent import AgentConfig, AgentEngine
+    from triage.analysts.agent.guardrails import PII_CLASSES
+
+    if not settings.models:
+        raise ConfigError("--engine agent needs a model: set --model or TRIAGE_MODEL")
+    endpoint = settings.azure_endpoint or settings.base_url
+    if settings.offline:
+        host = urlsplit(endpoint or "").hostname or ""
+        if not is_loopback_host(host):
+            raise ConfigError("--offline allows the agent a loopback OPENAI_BASE_URL only")
+    if not endpoint and not settings.api_key:
+        raise ConfigError("the agent needs OPENAI_BASE_URL (a local server) or OPENAI_API_KEY")
+    if settings.azure_endpoint and not settings.azure_api_version:
+        raise ConfigError("Azure OpenAI needs OPENAI_API_VERSION as well as AZURE_OPENAI_ENDPOINT")
+    unknown = sorted(set(settings.redact_pii) - set(PII_CLASSES))
+    if unknown:
+        raise ConfigError(
+            f"unknown PII class(es) {', '.join(unknown)}; choose from {', '.join(PII_CLASSES)}"
+        )
+    config = AgentConfig(
+        models=settings.models,
+        base_url=settings.base_url,
+        api_key=settings.api_key,
+        azure_endpoint=settings.azure_endpoint,
+        azure_api_version=settings.azure_api_version,
+        azure_api_key=settings.azure_api_key,
+        timeout=settings.llm_timeout,
+        retries=settings.llm_retries,
+        max_steps=settings.max_steps,
+        max_tokens=settings.max_tokens,
+        redact_pii=settings.redact_pii,
+        home=settings.home,
+        http_client=http_client,
+    )
+    return AgentEngine(
+        config=config, name_technique=name_technique, enricher=enricher, playbooks=playbooks
+    )
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    http_client: "httpx.Client | None" = None,
+) -> "TriageDeps":
     from triage.analysts.rules import RulesAnalyst
     from triage.detect.coverage import CoverageMeter
     from triage.enrich.attack import AttackCatalog
@@ -143,12 +223,22 @@ def build_deps(settings: Settings, *, progress: Progress | None = None) -> "Tria
     attack = AttackCatalog()
     coverage = CoverageMeter.for_rules(detector_rules(detector))
     search, library, health = open_playbooks(settings, progress=progress)
+    enricher = build_service(enrichment_config(settings))
+    namer = technique_namer(attack)
+    agent = None
+    if settings.resolved_engine == "agent":
+        agent = build_agent(
+            settings,
+            name_technique=namer,
+            enricher=enricher,
+            playbooks=search,
+            http_client=http_client,
+        )
     return TriageDeps(
         detector=detector,
-        enricher=build_service(enrichment_config(settings)),
-        analyst=RulesAnalyst(
-            name_technique=_technique_namer(attack), describe_event=describe_event
-        ),
+        enricher=enricher,
+        agent=agent,
+        analyst=RulesAnalyst(name_technique=namer, describe_event=describe_event),
         playbooks=search,
         library=library,
         health=health,

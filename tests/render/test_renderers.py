@@ -34,7 +34,7 @@ def test_markdown_escapes_links_images_html_and_control_characters() -> None:
     prose = re.sub(r"`[^`]*`", "", text)  # code spans are inert: what is left is rendered
     assert "![x](" not in prose and "<script>" not in prose
     assert "\\<script\\>" in prose  # shown, escaped
-    assert "`<script>![x](http://x.test/a.png)" in text  # the quote, in a code span
+    assert "`<script>![x](hxxp://x[.]test/a.png)" in text  # the quote, defanged, in a code span
 
 
 def test_rich_output_shows_markup_and_escapes_as_text() -> None:

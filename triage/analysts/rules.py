@@ -3,12 +3,19 @@
 Offline, fast and reproducible; it is also the grounding and the fallback of the agent engine.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from triage.analysts.base import Assessment, CaseFile, EventDescriber, TechniqueNamer
-from triage.analysts.scoring import case_features, has_evidence, load_model
+from triage.analysts.disposition import Disposition, adjusted_probability, prior_disposition
+from triage.analysts.scoring import (
+    MAX_STAGES,
+    case_features,
+    has_evidence,
+    is_mail_trait,
+    load_model,
+)
 from triage.evidence import EvidenceCatalog
 from triage.models import (
     Action,
@@ -25,6 +32,7 @@ from triage.models.report import Classification, Priority
 
 FLAGGED_VERDICTS = frozenset({"malicious", "suspicious"})
 CONFIDENT = 0.7  # below this, a benign call still asks for a person
+WEAK_EVIDENCE_AT = 0.9  # a true positive on a lone low-level rule needs this probability
 MULTI_STAGE = 3
 MAX_TIMELINE = 40
 MAX_ACTIONS = 8
@@ -74,8 +82,29 @@ class RulesAnalyst:
                 )
             )
         verdict = _verdict(
-            case.detections, flagged, case.coverage, stages=self.attack_stages(case.detections)
+            case.detections,
+            flagged,
+            case.coverage,
+            stages=self.attack_stages(case.detections),
+            weak_stages=self.attack_stages(case.detections, level="low"),
+            mail=any(r.source.startswith("email.") for r in case.incident.records),
         )
+        disposition = prior_disposition(case.incident.records)
+        if disposition is not None:
+            evidence_id = catalog.cite_record(disposition.ref, values=(disposition.value,))
+            if evidence_id is not None:
+                findings.append(
+                    Finding(
+                        id=f"F{len(findings) + 1}",
+                        statement=_clip(
+                            f"The alerting product records an analyst's classification: "
+                            f"{disposition.label}",
+                            MAX_STATEMENT,
+                        ),
+                        evidence_ids=(evidence_id,),
+                    )
+                )
+                verdict = _with_disposition(verdict, disposition, flagged)
         techniques = self._techniques(technique_evidence)
         return Assessment(
             verdict=verdict,
@@ -139,11 +168,16 @@ class RulesAnalyst:
         kept = sorted(entries.items(), key=lambda item: (-item[1][0], item[0]))[:MAX_TIMELINE]
         return tuple(entry for _, (_, entry) in sorted(kept, key=lambda item: item[0]))
 
-    def attack_stages(self, detections: Iterable[Detection]) -> int:
-        """Distinct ATT&CK tactics among the detections of medium level and above."""
+    def attack_stages(self, detections: Iterable[Detection], *, level: str | None = None) -> int:
+        """Distinct ATT&CK tactics among the rule detections of medium level and above, or of
+        exactly `level` when it is given."""
         tactics: set[str] = set()
         for detection in detections:
-            if detection.layer == "notable" or severity_rank(detection.level) < 2:
+            if detection.layer == "notable" or is_mail_trait(detection):
+                continue  # context, and the traits of one message are one step, not stages
+            if level is not None and detection.level != level:
+                continue
+            if level is None and severity_rank(detection.level) < severity_rank("medium"):
                 continue
             for technique in detection.techniques:
                 named = self.name_technique(technique) if self.name_technique else None
@@ -173,10 +207,14 @@ def _verdict(
     coverage: Coverage | None,
     *,
     stages: int,
+    weak_stages: int = 0,
+    mail: bool = False,
 ) -> Verdict:
     """The scoring model's probability, read against what triage could see."""
     model = load_model()
-    features = case_features(detections, flagged, coverage, stages=stages)
+    features = case_features(
+        detections, flagged, coverage, stages=stages, weak_stages=weak_stages, mail=mail
+    )
     p = round(model.probability(features), 3)
     rules = [d for d in detections if d.layer != "notable"]
     top: Severity = max((d.level for d in rules), key=severity_rank, default="informational")
@@ -190,7 +228,9 @@ def _verdict(
     seen = _coverage_words(coverage)
     # Notable events alone never make a true positive: they are what an analyst looks at next,
     # not a behaviour a rule called malicious.
-    if p >= model.true_positive_at and has_evidence(rules, features["intel"]):
+    # Weak evidence alone (one low-level rule) needs the model to be sure, not just inclined.
+    needed = model.true_positive_at if _substantive(detections, features) else WEAK_EVIDENCE_AT
+    if p >= needed and has_evidence(rules, features["intel"]):
         if stages >= MULTI_STAGE:
             # Several attack stages together make the incident worse than its worst single step.
             top = SEVERITY_ORDER[min(severity_rank(top) + 1, len(SEVERITY_ORDER) - 1)]
@@ -207,11 +247,12 @@ def _verdict(
         )
     well_covered = coverage is not None and coverage.status == "well_covered"
     if well_covered and not has_evidence(detections, features["intel"]):
+        quiet = "only informational events, no detection" if detections else "no detection"
         return _benign(
             "false_positive",
             "no threats found",
             p,
-            f"No threats found: no detection and no intelligence hit in well-covered telemetry "
+            f"No threats found: {quiet} and no intelligence hit in well-covered telemetry "
             f"(p={p}). {seen}",
         )
     if p < model.benign_below and well_covered:
@@ -241,6 +282,76 @@ def _verdict(
         malicious_probability=p,
         needs_human=True,
         rationale=f"Suspicious signals (p={p}) but not enough to call it malicious. {seen}",
+    )
+
+
+def _with_disposition(
+    verdict: Verdict, disposition: Disposition, flagged: list[EnrichmentResult]
+) -> Verdict:
+    """The verdict once a person's earlier classification of the incident is weighed in."""
+    p = verdict.malicious_probability if verdict.malicious_probability is not None else 0.5
+    adjusted = adjusted_probability(p, disposition)
+    said = f"Already classified in the alerting product as {disposition.label}."
+    if disposition.classification == "true_positive":
+        severity = verdict.severity
+        if severity_rank(severity) < severity_rank("medium"):
+            severity = "medium"
+        return verdict.model_copy(
+            update={
+                "classification": "true_positive",
+                "determination": "malicious activity (confirmed by an analyst)",
+                "severity": severity,
+                "confidence": adjusted,
+                "malicious_probability": adjusted,
+                "rationale": f"{said} {verdict.rationale}",
+            }
+        )
+    if any(f.verdict == "malicious" for f in flagged):
+        return verdict.model_copy(
+            update={
+                "needs_human": True,
+                "rationale": f"{said} Threat intelligence disagrees, so it stands as "
+                f"assessed. {verdict.rationale}",
+            }
+        )
+    real = severity_rank(verdict.severity) >= severity_rank("medium")
+    quiet: Severity = (
+        "low" if real and disposition.classification == "benign_positive" else "informational"
+    )
+    confidence = round(1 - adjusted, 3)
+    return Verdict(
+        classification=disposition.classification,
+        determination="authorised or expected activity"
+        if disposition.classification == "benign_positive"
+        else "classified as a false positive",
+        severity=quiet,
+        confidence=confidence,
+        malicious_probability=adjusted,
+        # High-severity activity explained by a note still deserves a look that the note
+        # covers all of it (host, account, time window).
+        needs_human=confidence < CONFIDENT
+        or severity_rank(verdict.severity) >= severity_rank("high"),
+        rationale=f"{said} The detections (p={p} before that) describe the activity, "
+        f"not its intent.",
+    )
+
+
+def _substantive(detections: tuple[Detection, ...], features: Mapping[str, float]) -> bool:
+    """Evidence that can carry a true positive: a rule of medium level or above, a malicious
+    intelligence verdict, low-level rules of different kinds across tactics, or a low-level rule
+    that a notable event on other records corroborates. One low-level rule alone is a hunting
+    lead: ordinary activity brushes such rules every day."""
+    if features["intel"] >= 1 or features["weak_breadth"] >= 2 / MAX_STAGES:
+        return True
+    rules = [d for d in detections if d.layer != "notable"]
+    if any(severity_rank(d.level) >= severity_rank("medium") for d in rules):
+        return True
+    weak = {r for d in rules if d.level == "low" for r in d.records}
+    return bool(weak) and any(
+        d.layer == "notable"
+        and severity_rank(d.level) >= severity_rank("low")
+        and not weak.issuperset(d.records)
+        for d in detections
     )
 
 

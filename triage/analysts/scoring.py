@@ -40,7 +40,13 @@ FEATURES = (
     "stages",
     "quiet_coverage",
     "weak_only",
+    "weak_breadth",
+    "mail",
+    "mail_high",
+    "mail_medium",
+    "mail_low",
 )
+MAIL_TRAIT = "email-phishing:"  # rule id prefix of the e-mail content checks
 
 
 @dataclass(frozen=True)
@@ -72,16 +78,29 @@ def case_features(
     coverage: Coverage | None,
     *,
     stages: int,
+    weak_stages: int = 0,
+    mail: bool = False,
 ) -> dict[str, float]:
     """The model's inputs for one case. Counts enter as log(1 + n): the tenth hit of a rule
     family says less than the first."""
     by_level = {"critical": 0.0, "high": 0.0, "medium": 0.0, "low": 0.0}
     notable = 0.0
+    weak_rules: set[str] = set()
+    traits = {"high": 0.0, "medium": 0.0, "low": 0.0}
     for detection in detections:
         if detection.layer == "notable":
             notable += NOTABLE_SHARE * (1 + severity_rank(detection.level) / 2)
             continue
+        if is_mail_trait(detection):
+            # E-mail traits are a family of their own: each is a weak reading of one message,
+            # and legitimate mail shows single traits often, so they get their own weights.
+            rank = min(severity_rank(detection.level), severity_rank("high"))
+            if rank >= severity_rank("low"):
+                traits[("low", "medium", "high")[rank - severity_rank("low")]] += 1.0
+            continue
         factor = STATUS_FACTOR.get(detection.status or "", STATUS_FACTOR[""])
+        if detection.level == "low":
+            weak_rules.add(detection.rule_id)
         if detection.level == "informational":
             by_level["low"] += INFORMATIONAL_SHARE * factor
         else:
@@ -108,7 +127,21 @@ def case_features(
         if by_level["low"] > 0
         and not (by_level["critical"] or by_level["high"] or by_level["medium"] or notable)
         else 0.0,
+        # Several different low-level rules across different tactics: each alone brushes
+        # ordinary activity, together they trace the steps of an intrusion (discovery, then
+        # credential access, then collection). One rule firing many times is not breadth.
+        "weak_breadth": min(weak_stages, MAX_STAGES) / MAX_STAGES if len(weak_rules) >= 2 else 0.0,
+        # The case is (or holds) an e-mail: the base rate of a reported message differs from
+        # that of a log extract, and real labelled mail of both kinds is there to learn it from.
+        "mail": 1.0 if mail else 0.0,
+        "mail_high": math.log1p(traits["high"]),
+        "mail_medium": math.log1p(traits["medium"]),
+        "mail_low": math.log1p(traits["low"]),
     }
+
+
+def is_mail_trait(detection: Detection) -> bool:
+    return detection.rule_id.startswith(MAIL_TRAIT)
 
 
 def has_evidence(detections: Sequence[Detection], intel: float) -> bool:

@@ -11,8 +11,18 @@ from typing import Annotated
 import typer
 
 from triage import __version__
+
+# Importing the command modules registers their commands on the app.
+from triage.cli import (  # noqa: F401
+    batch,
+    doctor,
+    incident,
+    knowledge,
+    replay,
+    rules,
+    tools,
+)
 from triage.cli import eval as eval_command  # noqa: F401  (registers `triage eval`)
-from triage.cli import incident, knowledge, rules, tools  # noqa: F401  (they register commands)
 from triage.cli.app import app
 from triage.errors import ExitCode, TriageError
 

@@ -109,15 +109,22 @@ def write_report(report: "TriageReport", fmt: str, output: Path | None) -> None:
         Console(file=buffer, width=120, no_color=True).print(render_rich(report))
         emit(buffer.getvalue(), output)
         return
-    from triage.render import render_text
+    from typing import cast
 
-    emit(render_text(report, "json" if fmt == "json" else "md"), output)
+    from triage.render import FORMATS, TextFormat, render_text
+
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    emit(render_text(report, cast(TextFormat, fmt)), output)
 
 
 FormatOpt = Annotated[
     str | None,
     typer.Option(
-        "--format", "-f", help="rich, json or md (default: rich on a terminal, json otherwise)."
+        "--format",
+        "-f",
+        help="rich, json, md, html, ocsf, stix or thehive "
+        "(default: rich on a terminal, json otherwise).",
     ),
 ]
 OutputOpt = Annotated[

@@ -31,6 +31,12 @@ def evaluate(
         list[str] | None,
         typer.Option(help="METRIC>=X or METRIC<=X (repeatable); exit 1 when one fails."),
     ] = None,
+    bundles: Annotated[
+        bool,
+        typer.Option(
+            "--bundles", help="DIR holds run bundles: score their recorded reports, run nothing."
+        ),
+    ] = False,
 ) -> None:
     """Run labelled cases through triage and score the verdicts, techniques and citations."""
     from triage.cli.app import check_writable
@@ -46,10 +52,16 @@ def evaluate(
     check_writable(markdown)
     settings = settings_from(engine=engine, offline=True, rules_dirs=tuple(rules or ()))
     rename = attack_renamer()
-    labels = find_cases(dirs, rename=rename)
     console = stderr_console()
     started = time.monotonic()
-    if console.is_terminal:
+    if bundles:
+        from triage.eval.bundles import score_bundles
+
+        if engine is not None or rules:
+            raise UsageError("--bundles scores recorded reports: --engine and --rules do not apply")
+        results = score_bundles(dirs, settings=settings, rename=rename)
+    elif console.is_terminal:
+        labels = find_cases(dirs, rename=rename)
         from rich.progress import Progress
 
         with Progress(console=console, transient=True) as progress:
@@ -61,7 +73,7 @@ def evaluate(
                 on_case=lambda r: progress.update(task, advance=1, description=r.label.case_id),
             )
     else:
-        results = run_cases(labels, settings=settings, rename=rename)
+        results = run_cases(find_cases(dirs, rename=rename), settings=settings, rename=rename)
     card = scorecard(results)
     errors = card.totals.errors
     console.print(

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from triage.detect.cloud_logsources import CLOUD_FIELD_ALIASES, cloud_logsource
 from triage.detect.matcher import FieldView
+from triage.ingest.base import small_int
 from triage.models import Record, Scalar
 
 SYSMON_CHANNEL = "microsoft-windows-sysmon/operational"
@@ -162,8 +163,9 @@ def _int(value: Scalar) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str):
+        # small_int: a planted 5,000-digit EventID would make int() raise.
+        return small_int(value.strip())
     return None
 
 

@@ -42,26 +42,60 @@ def _pysigma_version() -> str:
         return "unknown"
 
 
-class RuleCache:
-    """Reads and writes the compiled-rule cache files of one cache folder."""
+class SignedCache:
+    """Plain data in files signed with the cache folder's key; anything unsigned, corrupt or
+    stamped differently reads as a miss. Other caches under TRIAGE_HOME/cache use it too."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._key: bytes | None = None
-        self._stamp: dict[str, Any] | None = None
 
-    def _stamp_for(self, rule_folder: Path) -> dict[str, Any]:
-        if self._stamp is None:
-            self._stamp = {
-                "format": CACHE_FORMAT,
-                "triage": __version__,
-                "pysigma": _pysigma_version(),
-            }
-        return {**self._stamp, "folder": str(rule_folder)}
+    def load(self, name: str, stamp: Mapping[str, Any]) -> Any:
+        """The value stored under `name` with exactly this stamp, else None."""
+        document = self._read_document(self.folder / name)
+        if not isinstance(document, dict) or document.get("stamp") != dict(stamp):
+            return None
+        return document.get("value")
 
-    def _path(self, rule_folder: Path) -> Path:
-        digest = hashlib.sha256(str(rule_folder).encode("utf-8")).hexdigest()[:32]
-        return self.folder / f"rules-{digest}.bin"
+    def store(self, name: str, stamp: Mapping[str, Any], value: Any) -> None:
+        """Save `value` (plain data) under `name`; a failure to write is not an error."""
+        self._write_document(self.folder / name, {"stamp": dict(stamp), "value": value})
+
+    def _read_document(self, path: Path) -> Any:
+        key = self._secret(create=False)
+        if key is None:
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        signature, body = data[:32], data[32:]
+        if not hmac.compare_digest(signature, hmac.new(key, body, hashlib.sha256).digest()):
+            return None
+        collecting = gc.isenabled()
+        gc.disable()  # a SigmaHQ pack is ~10^6 small objects: the collector would triple the time
+        try:
+            return marshal.loads(body)  # signed by this cache folder's key: triage wrote it
+        except (EOFError, ValueError, TypeError):
+            return None
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _write_document(self, path: Path, document: Any) -> None:
+        try:
+            key = self._secret(create=True)
+            assert key is not None
+            body = marshal.dumps(document, MARSHAL_VERSION)
+            signature = hmac.new(key, body, hashlib.sha256).digest()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(signature + body)
+            os.replace(temporary, path)
+        except (OSError, ValueError):  # ValueError: a value marshal cannot write
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(temporary)
 
     def _secret(self, *, create: bool) -> bytes | None:
         if self._key is not None:
@@ -91,27 +125,30 @@ class RuleCache:
         self._key = key
         return key
 
+
+class RuleCache(SignedCache):
+    """Reads and writes the compiled-rule cache files of one cache folder."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self._stamp: dict[str, Any] | None = None
+
+    def _stamp_for(self, rule_folder: Path) -> dict[str, Any]:
+        if self._stamp is None:
+            self._stamp = {
+                "format": CACHE_FORMAT,
+                "triage": __version__,
+                "pysigma": _pysigma_version(),
+            }
+        return {**self._stamp, "folder": str(rule_folder)}
+
+    def _path(self, rule_folder: Path) -> Path:
+        digest = hashlib.sha256(str(rule_folder).encode("utf-8")).hexdigest()[:32]
+        return self.folder / f"rules-{digest}.bin"
+
     def read(self, rule_folder: Path) -> dict[str, FileEntry]:
         """The cached entries of a rule folder; {} when there are none worth trusting."""
-        key = self._secret(create=False)
-        if key is None:
-            return {}
-        try:
-            data = self._path(rule_folder).read_bytes()
-        except OSError:
-            return {}
-        signature, body = data[:32], data[32:]
-        if not hmac.compare_digest(signature, hmac.new(key, body, hashlib.sha256).digest()):
-            return {}
-        collecting = gc.isenabled()
-        gc.disable()  # a SigmaHQ pack is ~10^6 small objects: the collector would triple the time
-        try:
-            document = marshal.loads(body)  # signed by this cache folder's key: triage wrote it
-        except (EOFError, ValueError, TypeError):
-            return {}
-        finally:
-            if collecting:
-                gc.enable()
+        document = self._read_document(self._path(rule_folder))
         if not isinstance(document, dict) or document.get("stamp") != self._stamp_for(rule_folder):
             return {}
         files = document.get("files")
@@ -125,16 +162,5 @@ class RuleCache:
 
     def write(self, rule_folder: Path, files: Mapping[str, FileEntry]) -> None:
         """Replace the folder's cache file atomically; a failure to write is not an error."""
-        try:
-            key = self._secret(create=True)
-            assert key is not None
-            document = {"stamp": self._stamp_for(rule_folder), "files": dict(files)}
-            body = marshal.dumps(document, MARSHAL_VERSION)
-            signature = hmac.new(key, body, hashlib.sha256).digest()
-            descriptor, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(signature + body)
-            os.replace(temporary, self._path(rule_folder))
-        except (OSError, ValueError):  # ValueError: a value marshal cannot write
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(temporary)
+        document = {"stamp": self._stamp_for(rule_folder), "files": dict(files)}
+        self._write_document(self._path(rule_folder), document)

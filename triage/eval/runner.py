@@ -15,7 +15,9 @@ from triage.eval.metrics import CaseResult
 from triage.settings import Settings
 
 if TYPE_CHECKING:
+    from triage.models import TriageReport
     from triage.pipeline import TriageDeps
+    from triage.verify import VerifyResult
 
 CaseDone = Callable[[CaseResult], None]
 MAX_ERROR_CHARS = 500
@@ -77,6 +79,18 @@ def run_case(
         return failed(f"cannot read the case folder: {exc.strerror or exc}")
     except Exception as exc:  # a bug on one case must not hide the scores of the others
         return failed(f"internal error: {type(exc).__name__}: {exc}")
+    return case_result(label, report, seconds=seconds, checked=checked, rename=current)
+
+
+def case_result(
+    label: CaseLabel,
+    report: "TriageReport",
+    *,
+    seconds: float,
+    checked: "VerifyResult",
+    rename: Renamer,
+) -> CaseResult:
+    """What a report said about a labelled case (from a run, or recorded in a bundle)."""
     verdict = report.verdict
     return CaseResult(
         label=label,
@@ -86,7 +100,7 @@ def run_case(
         confidence=verdict.confidence,
         malicious_probability=getattr(verdict, "malicious_probability", None),
         needs_human=verdict.needs_human,
-        techniques=tuple(dict.fromkeys(current(t.id) for t in report.techniques)),
+        techniques=tuple(dict.fromkeys(rename(t.id) for t in report.techniques)),
         verify_ok=checked.ok,
         bad_citations=len(checked.mismatches),
     )

@@ -83,6 +83,19 @@ def check_line_size(line: str, limits: Limits, *, source: ArtifactSource, where:
         )
 
 
+# Digits enough for any real count, port, pid or serial (2**64 has 20); int() of more is slow,
+# and past 4,300 digits Python refuses it with a ValueError.
+MAX_INT_DIGITS = 20
+
+
+def small_int(text: str) -> int | None:
+    """ASCII digits as an int; None for anything else: "²" passes str.isdigit() but not int(),
+    and a planted 5,000-digit number is text, not a number."""
+    if not (0 < len(text) <= MAX_INT_DIGITS and text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def cap_raw(raw: str, limits: Limits) -> str:
     return raw if len(raw) <= limits.max_raw_chars else raw[: limits.max_raw_chars]
 

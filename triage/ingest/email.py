@@ -20,6 +20,9 @@ from triage.ingest.limits import Limits
 from triage.models import Record, Scalar
 
 MAX_PARTS = 500
+# The stdlib parser costs about a millisecond per part: a message is cut before it reads more
+# part delimiters than this (containers have delimiters too, hence the slack over MAX_PARTS).
+MAX_DELIMITERS = MAX_PARTS + 100
 MAX_DEPTH = 20
 # Deeper than this the stdlib parser's recursion could exhaust the stack: refuse before parsing.
 MAX_NESTING = 50
@@ -122,8 +125,13 @@ class EmailLoader:
                 f"MIME parts nested more than {MAX_NESTING} deep (limit)", source=source.path
             )
         walk = _PartWalk(source=source, limits=limits)
+        data = source.data
+        cut = delimiter_cut(data, limit=MAX_DELIMITERS)
+        if cut is not None:
+            data = data[:cut]
+            walk.note(f"more than {MAX_DELIMITERS:,} MIME parts; read up to byte {cut:,} only")
         try:
-            message = email.message_from_bytes(source.data, policy=policy.default)
+            message = email.message_from_bytes(data, policy=policy.default)
             records = _header_records(message, source=source, limits=limits)
             walk.message(message)
         except RecursionError:  # nesting the pre-scan could not see (encoded parts and the like)
@@ -168,6 +176,24 @@ def mime_nesting(data: bytes, *, limit: int) -> int:
             elif delimiter.endswith(b"--") and delimiter[:-2] in open_boundaries:  # its end
                 del open_boundaries[_last_index(open_boundaries, delimiter[:-2]) :]
     return deepest
+
+
+def delimiter_cut(data: bytes, *, limit: int) -> int | None:
+    """Offset of the part delimiter line past the first `limit` (of any declared boundary),
+    or None when there are no more than that; read without parsing."""
+    boundaries: set[bytes] = set()
+    delimiters = 0
+    offset = 0
+    for line in data.split(b"\n"):
+        text = line.rstrip(b"\r")
+        if text.startswith(b"--") and text[2:].rstrip() in boundaries:
+            delimiters += 1
+            if delimiters > limit:
+                return offset
+        elif declared := _BOUNDARY.search(text):
+            boundaries.add(declared[1] or declared[2])
+        offset += len(line) + 1
+    return None
 
 
 def _last_index(items: list[bytes], item: bytes) -> int:
@@ -235,6 +261,9 @@ class _PartWalk:
         self.records: list[Record] = []
         self.parts = 0
         self._notes: list[str] = []
+
+    def note(self, note: str) -> None:
+        self._notes.append(note)
 
     def notes(self) -> tuple[str, ...]:
         unique = list(dict.fromkeys(self._notes))

@@ -238,7 +238,8 @@ def _document_records(
             yield record(item, _pointer(*parts), *_row_source_and_fields(item))
 
     if isinstance(document, dict):
-        for key in ("alerts", "value", "Records", "records"):  # records: Azure Monitor
+        # records: Azure Monitor; results: Splunk's search REST API (output_mode=json)
+        for key in ("alerts", "value", "Records", "records", "results"):
             items = document.get(key)
             if isinstance(items, list):
                 if key == "alerts":
@@ -262,6 +263,24 @@ def _document_records(
 def _is_alert(value: Mapping[str, object]) -> bool:
     keys = {str(key).lower() for key in value}
     return bool(keys & _ALERT_KEYS) or ("severity" in keys and bool(keys & _ALERT_TITLE_KEYS))
+
+
+def _is_vendor_alert_row(row: Mapping[str, object]) -> bool:
+    """An alert row in a product's documented export shape: a Falcon streaming
+    DetectionSummaryEvent, an Elastic Security alert document (`kibana.alert.*`), a Wazuh
+    alerts.json line, or a Splunk ES notable event."""
+    metadata = row.get("metadata")
+    if isinstance(metadata, dict) and isinstance(row.get("event"), dict):
+        kind = metadata.get("eventType")
+        if isinstance(kind, str) and kind.endswith("DetectionSummaryEvent"):
+            return True
+    kibana = row.get("kibana")
+    if "kibana.alert.rule.name" in row or (isinstance(kibana, dict) and "alert" in kibana):
+        return True
+    rule = row.get("rule")
+    if isinstance(rule, dict) and "level" in rule and isinstance(row.get("agent"), dict):
+        return "description" in rule or "id" in rule
+    return "search_name" in row and bool({"security_domain", "urgency", "rule_name"} & set(row))
 
 
 # --- JSON Lines -------------------------------------------------------------------------
@@ -328,13 +347,15 @@ def _row_source_and_fields(row: JsonValue) -> tuple[str, dict[str, Scalar]]:
         return "json", flatten(row, "value")
     fields = flatten(row)
     table = row.get("Type", row.get("$table"))
-    table = table if isinstance(table, str) and table else None
+    table = _table_source(table) if isinstance(table, str) and table else None
     if is_windows_event(row):
         fields = windows_event_fields(fields)
         channel = fields.get("Channel")
         return table or (channel if isinstance(channel, str) and channel else "windows"), fields
     if "eventSource" in row and "eventName" in row:
         return "aws.cloudtrail", fields
+    if _is_vendor_alert_row(row):
+        return "alert", fields
     zeek_path = None if table else zeek_json_path(row)
     if zeek_path:
         return f"zeek.{zeek_path}", zeek_json_fields(row)
@@ -345,6 +366,16 @@ def _row_source_and_fields(row: JsonValue) -> tuple[str, dict[str, Scalar]]:
                 fields.setdefault(name, value)
         return table, fields
     return cloud_log_source(row) or "json", fields
+
+
+# Sources the ingest itself gives to vendor alerts and e-mail parts: a table name taken from a
+# row's own `Type` column must not pass for one of them (a log row cannot make itself an alert).
+RESERVED_SOURCES = ("incident", "alert", "email", "json")
+
+
+def _table_source(table: str) -> str:
+    head = table.split(".", 1)[0].lower()
+    return f"table.{table}" if head in RESERVED_SOURCES else table
 
 
 def _syslog_message_fields(message: str) -> dict[str, Scalar]:

@@ -14,6 +14,7 @@ from triage.ingest.base import (
     decode_text,
     iter_lines,
     parse_time,
+    small_int,
     utf8_size,
 )
 from triage.ingest.limits import Limits
@@ -83,7 +84,7 @@ def _audit_line(line: str) -> Parsed | None:
     fields: dict[str, Scalar] = {
         "type": match["type"],
         "audit_time": match["time"],
-        "audit_serial": int(match["serial"]),
+        "audit_serial": _int_or_text(match["serial"]),
     }
     if match["node"]:
         fields["node"] = match["node"]
@@ -150,7 +151,7 @@ def _syslog_fields(match: re.Match[str]) -> dict[str, Scalar]:
     fields: dict[str, Scalar] = {
         "host": _nil(match["host"]),
         "program": _nil(match["program"]),
-        "pid": int(pid) if pid and pid.isdigit() else pid,
+        "pid": _int_or_text(pid) if pid else pid,
         "message": match["message"] or "",
         "time": match["time"],
     }
@@ -158,6 +159,11 @@ def _syslog_fields(match: re.Match[str]) -> dict[str, Scalar]:
         priority = int(match["pri"])
         fields["facility"], fields["severity"] = divmod(priority, 8)
     return fields
+
+
+def _int_or_text(value: str) -> int | str:
+    number = small_int(value)
+    return value if number is None else number
 
 
 def _nil(value: str | None) -> str | None:

@@ -3,7 +3,15 @@
 import re
 from datetime import UTC, datetime
 
-from triage.ingest.base import ArtifactSource, Loaded, cap_raw, decode_text, iter_lines, parse_time
+from triage.ingest.base import (
+    ArtifactSource,
+    Loaded,
+    cap_raw,
+    decode_text,
+    iter_lines,
+    parse_time,
+    small_int,
+)
 from triage.ingest.limits import Limits
 from triage.ingest.linelogs import (
     Parsed,
@@ -63,8 +71,8 @@ def _access_line(line: str) -> Parsed | None:
         "uri": uri,
         "protocol": protocol,
         "request": request,
-        "status": int(match["status"]) if match["status"].isdigit() else None,
-        "bytes": int(size) if size.isdigit() else None,
+        "status": small_int(match["status"]),
+        "bytes": small_int(size),
         "referrer": dash_to_none(match["referrer"]),
         "user_agent": dash_to_none(match["agent"]),
     }
@@ -124,9 +132,8 @@ class W3cLoader:
 def _w3c_value(name: str, value: str) -> Scalar:
     if value == "-":
         return None
-    if name in _W3C_INT_FIELDS and value.isdigit():
-        return int(value)
-    return value
+    number = small_int(value) if name in _W3C_INT_FIELDS else None
+    return value if number is None else number
 
 
 def _w3c_time(fields: dict[str, Scalar]) -> datetime | None:

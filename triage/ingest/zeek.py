@@ -7,7 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from triage.ingest.base import ArtifactSource, Loaded, cap_raw, decode_text, iter_lines, parse_time
+from triage.ingest.base import (
+    ArtifactSource,
+    Loaded,
+    cap_raw,
+    decode_text,
+    iter_lines,
+    parse_time,
+    small_int,
+)
 from triage.ingest.limits import Limits
 from triage.ingest.linelogs import sample_lines, unparsed_note
 from triage.models import Record, Scalar
@@ -125,8 +133,9 @@ def _fields(header: _Header, values: list[str]) -> dict[str, Scalar]:
             fields[name] = None
             continue
         kind = header.types[index] if index < len(header.types) else ""
-        if kind in _INT_TYPES and value.isdigit():
-            fields[name] = int(value)
+        number = small_int(value) if kind in _INT_TYPES else None
+        if number is not None:
+            fields[name] = number
         else:
             fields[name] = _unescape_value(value) if "\\" in value else value
     return fields

@@ -1,13 +1,14 @@
-"""Find observables in free text with ioc-finder, scanning each distinct text once."""
+"""Find observables in free text (by triage.observables.indicators), each distinct text once."""
 
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from triage.models.intel import ObservableType
+from triage.observables.indicators import find_indicators
 from triage.observables.normalise import normalise, refang, url_host
 
-# ioc-finder result keys → observable types, in the order results are reported.
+# Indicator kinds → observable types, in the order results are reported.
 IOC_TYPES: dict[str, ObservableType] = {
     "urls": "url",
     "domains": "domain",
@@ -64,16 +65,9 @@ class TextScanner:
             or self.scanned_chars + len(text) > self.max_total_chars
         ):
             return ()
-        from ioc_finder import find_iocs
-
         self.scans += 1
         self.scanned_chars += len(text)
-        results = find_iocs(
-            text,
-            parse_urls_without_scheme=False,
-            included_ioc_types=tuple(IOC_TYPES),
-        )
-        return tuple(_normalised(results, text))
+        return tuple(_normalised(find_indicators(text), text))
 
 
 def _normalised(results: object, text: str) -> Iterator[tuple[ObservableType, str]]:
@@ -84,14 +78,13 @@ def _normalised(results: object, text: str) -> Iterator[tuple[ObservableType, st
     lowered = text.lower()
     for key, kind in IOC_TYPES.items():
         values = results.get(key, ())
-        # ioc-finder hands back sets and set-derived lists whose order follows string hashing;
-        # the order of first appearance keeps observables (and evidence ids) stable per run.
+        # The order of first appearance keeps observables (and evidence ids) stable per run.
         raw_values = [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
         for raw in sorted(raw_values, key=lambda v: (_first_offset(v, lowered, plain_text), v)):
             if _only_embedded(kind, raw, text):
                 continue
             value = normalise(kind, raw, url_hosts=hosts)
-            # ioc-finder can splice an address out of parenthesised comments
+            # Defang rules can splice an address out of parenthesised comments
             # ("mx.a.net (mx.a.net [ip])"); an address must occur as written.
             if value is not None and (kind != "email" or value in plain_text):
                 yield kind, value

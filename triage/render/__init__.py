@@ -1,33 +1,60 @@
-"""Renderers: pure functions from a TriageReport to text (json, md) or a Rich renderable."""
+"""Renderers: pure functions from a TriageReport to text (json, md, html, ocsf, stix, thehive)
+or a Rich renderable. Every one of them goes through `safety` for artifact-derived text."""
 
-import re
 from typing import Literal
 
 from triage.models import ReportObservable, TriageReport
+from triage.render.safety import Neutraliser, escape_json, safe_text
 
-TextFormat = Literal["json", "md"]
-FORMATS = ("rich", "json", "md")
-SUFFIX_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".txt": "rich"}
+TextFormat = Literal["json", "md", "html", "ocsf", "stix", "thehive"]
+FORMATS = ("rich", "json", "md", "html", "ocsf", "stix", "thehive")
+SUFFIX_FORMATS = {
+    ".json": "json",
+    ".md": "md",
+    ".markdown": "md",
+    ".txt": "rich",
+    ".html": "html",
+    ".htm": "html",
+}
 
-
-# C0 and C1 control characters but tab and newline: escape sequences in attacker-controlled
-# artifact text must not recolour, retitle or rewrite the analyst's terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def safe_text(text: str) -> str:
-    """Artifact-derived text made inert for a terminal: control characters shown as \\xNN."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+__all__ = [
+    "FORMATS",
+    "SUFFIX_FORMATS",
+    "Neutraliser",
+    "TextFormat",
+    "enrichment_notes",
+    "escape_json",
+    "render_text",
+    "safe_text",
+]
 
 
 def render_text(report: TriageReport, fmt: TextFormat) -> str:
-    if fmt == "json":
-        from triage.render.json import render_json
+    match fmt:
+        case "json":
+            from triage.render.json import render_json
 
-        return render_json(report)
-    from triage.render.markdown import render_markdown
+            return render_json(report)
+        case "md":
+            from triage.render.markdown import render_markdown
 
-    return render_markdown(report)
+            return render_markdown(report)
+        case "html":
+            from triage.render.html import render_html
+
+            return render_html(report)
+        case "ocsf":
+            from triage.render.ocsf import render_ocsf
+
+            return render_ocsf(report)
+        case "stix":
+            from triage.render.stix import render_stix
+
+            return render_stix(report)
+        case "thehive":
+            from triage.render.thehive import render_thehive
+
+            return render_thehive(report)
 
 
 def enrichment_notes(observable: ReportObservable, *, width: int = 80) -> str:

@@ -1,29 +1,37 @@
 """Markdown report: for tickets and chat, with evidence ids linking claims to quotes.
 
-Artifact-derived text is escaped so that it cannot become links, images, HTML or headings in a
-ticket viewer; quotes go in code spans.
+Artifact-derived text is escaped so that it cannot become links, images, HTML, entities or
+headings in a ticket viewer; IOCs are defanged so that no viewer autolinks them; quotes go in
+code spans.
 """
 
 import re
 
 from triage.models import Evidence, TriageReport
-from triage.render import enrichment_notes, safe_text
+from triage.render import enrichment_notes
+from triage.render.safety import Neutraliser, safe_text
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!<>|~])")
-
-
-def _md(text: str) -> str:
-    """Plain text for Markdown prose or a table cell: no markup, no control characters."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", safe_text(text)).replace("\n", " ")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!<>|~&])")
 
 
-def _code(text: str) -> str:
-    """A code span for an exact quote (backticks cannot close it; pipes cannot end a cell)."""
-    return "`" + safe_text(text).replace("`", "'").replace("\n", " ").replace("|", "\\|") + "`"
+class _Markdown:
+    """Markdown fragments of one report's text, through that report's neutraliser."""
+
+    def __init__(self, inert: Neutraliser) -> None:
+        self.inert = inert
+
+    def text(self, text: str) -> str:
+        """Plain text for Markdown prose or a table cell: no markup, no control characters."""
+        return _MARKDOWN_SPECIAL.sub(r"\\\1", self.inert(text)).replace("\n", " ")
+
+    def code(self, text: str) -> str:
+        """A code span for a quote (backticks cannot close it; pipes cannot end a cell)."""
+        inert = self.inert(text).replace("`", "'").replace("\n", " ").replace("|", "\\|")
+        return f"`{inert}`"
 
 
 def _ids(ids: tuple[str, ...]) -> str:
-    return ", ".join(ids)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", safe_text(", ".join(ids))).replace("\n", " ")
 
 
 def _source(evidence: Evidence) -> str:
@@ -36,13 +44,15 @@ def _source(evidence: Evidence) -> str:
 
 def render_markdown(report: TriageReport) -> str:
     v = report.verdict
+    md = _Markdown(Neutraliser.for_report(report))
+    _md, _code = md.text, md.code
     lines = [
         f"# {_md(report.incident.title)}",
         "",
         f"**Verdict:** {v.classification} — {_md(v.determination)}  ",
         f"**Severity:** {v.severity} · **Confidence:** {v.confidence:.2f} · "
         f"**Needs human:** {'yes' if v.needs_human else 'no'}  ",
-        f"**Incident:** {report.incident.id} · **Report:** {report.report_id} · "
+        f"**Incident:** {_md(report.incident.id)} · **Report:** {_md(report.report_id)} · "
         f"**Engine:** {report.run.engine}",
         "",
         _md(report.summary),
@@ -53,7 +63,8 @@ def render_markdown(report: TriageReport) -> str:
     if report.findings:
         lines += ["## Findings", ""]
         lines += [
-            f"- **{f.id}** {_md(f.statement)} [{_ids(f.evidence_ids)}]" for f in report.findings
+            f"- **{_md(f.id)}** {_md(f.statement)} [{_ids(f.evidence_ids)}]"
+            for f in report.findings
         ]
         lines.append("")
     if report.techniques:
@@ -64,7 +75,7 @@ def render_markdown(report: TriageReport) -> str:
             "|---|---|---|---|",
         ]
         lines += [
-            f"| {t.id} | {_md(t.name)} | {_md(t.tactic)} | {_ids(t.evidence_ids)} |"
+            f"| {_md(t.id)} | {_md(t.name)} | {_md(t.tactic)} | {_ids(t.evidence_ids)} |"
             for t in report.techniques
         ]
         lines.append("")
@@ -86,7 +97,7 @@ def render_markdown(report: TriageReport) -> str:
     if report.observables:
         lines += ["## Observables", "", "| type | value | enrichment |", "|---|---|---|"]
         lines += [
-            f"| {o.type} | {_code(o.defanged)} | {_md(enrichment_notes(o))} |"
+            f"| {_md(o.type)} | {_code(o.defanged)} | {_md(enrichment_notes(o))} |"
             for o in report.observables
         ]
         lines.append("")
@@ -97,12 +108,12 @@ def render_markdown(report: TriageReport) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {a.id} | {_md(a.path)} | {a.format} | {a.records} | `{a.sha256[:16]}…` |"
+        f"| {_md(a.id)} | {_md(a.path)} | {_md(a.format)} | {a.records} | {_code(a.sha256[:16])}… |"
         for a in report.artifacts
     ]
     lines += ["", "## Evidence", "", "| id | kind | source | quote |", "|---|---|---|---|"]
     lines += [
-        f"| {e.id} | {e.kind} | {_md(_source(e))} | {_code(e.quote[:160])} |"
+        f"| {_md(e.id)} | {e.kind} | {_md(_source(e))} | {_code(e.quote[:160])} |"
         for e in report.evidence
     ]
     if report.guardrails.notes:

@@ -1,4 +1,5 @@
-"""Terminal rendering with Rich. Artifact content is passed as plain Text, never as markup."""
+"""Terminal rendering with Rich. Report text is passed as plain Text, never as markup, and goes
+through the report's neutraliser: no escape sequences, no bidi tricks, no live links."""
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -6,7 +7,8 @@ from rich.table import Table
 from rich.text import Text
 
 from triage.models import TriageReport
-from triage.render import enrichment_notes, safe_text
+from triage.render import enrichment_notes
+from triage.render.safety import Neutraliser, safe_text
 
 SEVERITY_STYLE = {
     "informational": "dim",
@@ -26,16 +28,17 @@ def _table(title: str, *columns: str) -> Table:
 
 
 def _ids(ids: tuple[str, ...]) -> Text:
-    return Text(", ".join(ids), style="cyan")
-
-
-def _text(text: str, *, style: str = "") -> Text:
-    """Report text for a cell: never markup, never a live escape sequence."""
-    return Text(safe_text(text), style=style)
+    return Text(safe_text(", ".join(ids)), style="cyan")
 
 
 def render_rich(report: TriageReport) -> RenderableType:
     v = report.verdict
+    inert = Neutraliser.for_report(report)
+
+    def _text(text: str, *, style: str = "") -> Text:
+        """Report text for a cell: never markup, never a live escape sequence or link."""
+        return Text(inert(text), style=style)
+
     headline = Text.assemble(
         (v.classification.replace("_", " ").upper(), "bold"),
         "  ",
@@ -47,18 +50,18 @@ def render_rich(report: TriageReport) -> RenderableType:
         Panel(
             Group(headline, _text(report.summary), _text(v.rationale, style="dim")),
             title=_text(report.incident.title),
-            subtitle=f"{report.incident.id} · {report.run.engine} · {report.report_id}",
+            subtitle=_text(f"{report.incident.id} · {report.run.engine} · {report.report_id}"),
         )
     ]
     if report.findings:
         table = _table("Findings", "id", "statement", "evidence")
         for f in report.findings[:MAX_ROWS]:
-            table.add_row(f.id, _text(f.statement), _ids(f.evidence_ids))
+            table.add_row(_text(f.id), _text(f.statement), _ids(f.evidence_ids))
         parts.append(table)
     if report.techniques:
         table = _table("ATT&CK", "technique", "name", "tactic", "evidence")
         for t in report.techniques:
-            table.add_row(t.id, _text(t.name), _text(t.tactic), _ids(t.evidence_ids))
+            table.add_row(_text(t.id), _text(t.name), _text(t.tactic), _ids(t.evidence_ids))
         parts.append(table)
     if report.timeline:
         table = _table("Timeline (UTC)", "time", "event", "evidence")
@@ -72,13 +75,13 @@ def render_rich(report: TriageReport) -> RenderableType:
     if report.actions:
         table = _table("Recommended actions", "priority", "action", "playbook")
         for a in report.actions:
-            table.add_row(a.priority, _text(a.text), _text(a.playbook_ref or ""))
+            table.add_row(_text(a.priority), _text(a.text), _text(a.playbook_ref or ""))
         parts.append(table)
     if report.observables:
         table = _table("Observables (defanged)", "type", "value", "enrichment")
         for o in report.observables[:MAX_ROWS]:
             notes = enrichment_notes(o)
-            table.add_row(o.type, _text(o.defanged), _text(notes))
+            table.add_row(_text(o.type), _text(o.defanged), _text(notes))
         if len(report.observables) > MAX_ROWS:
             table.caption = f"{len(report.observables) - MAX_ROWS} more in -f json / -f md"
         parts.append(table)
@@ -86,17 +89,17 @@ def render_rich(report: TriageReport) -> RenderableType:
     for artifact in report.artifacts:
         lost = f" ({artifact.records_lost} lost)" if artifact.records_lost else ""
         table.add_row(
-            artifact.id,
+            _text(artifact.id),
             _text(artifact.path),
-            artifact.format,
+            _text(artifact.format),
             f"{artifact.records}{lost}",
-            artifact.sha256[:16] + "…",
+            _text(artifact.sha256[:16] + "…"),
         )
     parts.append(table)
     table = _table("Evidence", "id", "source", "quote")
     for e in report.evidence[:MAX_ROWS]:
         source = f"{e.artifact_id} {e.locator}" if e.artifact_id else e.provider or e.playbook_ref
-        table.add_row(e.id, _text(source or ""), _text(e.quote[:200]))
+        table.add_row(_text(e.id), _text(source or ""), _text(e.quote[:200]))
     if len(report.evidence) > MAX_ROWS:
         table.caption = f"{len(report.evidence) - MAX_ROWS} more in -f json / -f md"
     parts.append(table)
