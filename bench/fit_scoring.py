@@ -24,7 +24,12 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from triage.analysts.scoring import FEATURES, MODEL_FILE, case_features  # noqa: E402
+from triage.analysts.scoring import (  # noqa: E402
+    FEATURES,
+    MODEL_FILE,
+    case_features,
+    is_mail_case,
+)
 
 LABELS = ("expected.yaml", "label.yaml")
 # Signals whose weight may be negative (they can speak for a benign reading); every other
@@ -74,7 +79,7 @@ def extract(case_dirs: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str], l
             coverage,
             stages=analyst.attack_stages(detections),
             weak_stages=analyst.attack_stages(detections, level="low"),
-            mail=any(r.source.startswith("email.") for r in incident.records),
+            mail=is_mail_case(incident.records),
         )
         rows.append([features[n] for n in FEATURES])
         label, fmt = truth(case)

@@ -143,3 +143,15 @@ def test_a_brand_domain_alone_does_not_vouch_for_the_incident() -> None:
     )  # fmt: skip
     verdict = assess(CaseFile(incident=INCIDENT, enrichments=(official,))).verdict
     assert verdict.classification == "undetermined"
+
+
+def test_only_a_case_of_mail_alone_takes_the_mail_base_rate() -> None:
+    from triage.analysts.scoring import is_mail_case
+    from triage.models import Record
+
+    def rec(source: str) -> Record:
+        return Record(artifact_id="A1", locator="line:1", source=source, raw="x")
+
+    assert is_mail_case([rec("email.header"), rec("email.body")])
+    assert not is_mail_case([rec("email.header"), rec("Microsoft-Windows-Sysmon/Operational")])
+    assert not is_mail_case([])

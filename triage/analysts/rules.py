@@ -13,6 +13,7 @@ from triage.analysts.scoring import (
     MAX_STAGES,
     case_features,
     has_evidence,
+    is_mail_case,
     is_mail_trait,
     load_model,
 )
@@ -87,7 +88,7 @@ class RulesAnalyst:
             case.coverage,
             stages=self.attack_stages(case.detections),
             weak_stages=self.attack_stages(case.detections, level="low"),
-            mail=any(r.source.startswith("email.") for r in case.incident.records),
+            mail=is_mail_case(case.incident.records),
         )
         disposition = prior_disposition(case.incident.records)
         if disposition is not None:

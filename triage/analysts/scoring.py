@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from triage.models import Coverage, Detection, EnrichmentResult
+from triage.models import Coverage, Detection, EnrichmentResult, Record
 from triage.models.base import severity_rank
 
 MODEL_FILE = Path(__file__).resolve().parent.parent / "data" / "scoring.json"
@@ -138,6 +138,13 @@ def case_features(
         "mail_medium": math.log1p(traits["medium"]),
         "mail_low": math.log1p(traits["low"]),
     }
+
+
+def is_mail_case(records: Iterable[Record]) -> bool:
+    """The case is a reported message: it holds e-mail and nothing else. An incident that also
+    carries endpoint or sign-in telemetry is judged on the base rate of logs."""
+    sources = [r.source for r in records]
+    return bool(sources) and all(s.startswith("email.") for s in sources)
 
 
 def is_mail_trait(detection: Detection) -> bool:
