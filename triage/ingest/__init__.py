@@ -2,7 +2,7 @@
 
 import hashlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from triage.errors import InputError
@@ -11,7 +11,14 @@ from triage.ingest.limits import Limits
 from triage.ingest.registry import load_artifact
 from triage.models import Artifact, Incident, Record
 
-__all__ = ["Limits", "check_regular_file", "collect_paths", "load_incident", "read_capped"]
+__all__ = [
+    "Limits",
+    "check_regular_file",
+    "collect_paths",
+    "incident_from_bytes",
+    "load_incident",
+    "read_capped",
+]
 
 STDIN = "-"
 # Case label files sit beside the artifacts of a labelled case; they are answers, not input.
@@ -77,24 +84,31 @@ def read_capped(path: str, limits: Limits) -> bytes:
 def load_incident(
     paths: Sequence[str], limits: Limits, *, progress: Progress | None = None
 ) -> Incident:
+    def read() -> Iterator[tuple[str, bytes]]:
+        for path in collect_paths(paths, limits):
+            if progress:
+                progress(path)
+            yield ("<stdin>" if path == STDIN else path), read_capped(path, limits)
+
+    return incident_from_bytes(read(), limits)
+
+
+def incident_from_bytes(inputs: Iterable[tuple[str, bytes]], limits: Limits) -> Incident:
+    """The Incident of (path as shown, bytes) pairs, artifact ids A1, A2, … in their order."""
     artifacts: list[Artifact] = []
     records: list[Record] = []
     digest = hashlib.sha256()
-    for number, path in enumerate(collect_paths(paths, limits), start=1):
-        if progress:
-            progress(path)
-        data = read_capped(path, limits)
+    for number, (path, data) in enumerate(inputs, start=1):
         sha256 = hashlib.sha256(data).hexdigest()
         digest.update(sha256.encode())
-        display = "<stdin>" if path == STDIN else path
-        source = ArtifactSource(artifact_id=f"A{number}", path=display, data=data)
+        source = ArtifactSource(artifact_id=f"A{number}", path=path, data=data)
         loaded = load_artifact(source, limits)
         if len(records) + len(loaded.records) > limits.max_records:
             raise InputError(f"more than {limits.max_records:,} records in all (limit)")
         artifacts.append(
             Artifact(
                 id=source.artifact_id,
-                path=display,
+                path=path,
                 sha256=sha256,
                 format=loaded.format,
                 size=len(data),

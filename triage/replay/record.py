@@ -79,43 +79,9 @@ def restored_settings(
 def incident_from_inputs(inputs: Sequence[tuple[str, bytes]], settings: Settings) -> "Incident":
     """The Incident that `load_incident` builds, from (path as shown, bytes) pairs: recording
     and replay both read the artifacts this way, so both see exactly the same bytes."""
-    import hashlib
+    from triage.ingest import incident_from_bytes
 
-    from triage.ingest.base import ArtifactSource
-    from triage.ingest.registry import load_artifact
-    from triage.models import Artifact, Incident, Record
-
-    limits = settings.limits
-    artifacts: list[Artifact] = []
-    records: list[Record] = []
-    digest = hashlib.sha256()
-    for number, (path, data) in enumerate(inputs, start=1):
-        sha256 = hashlib.sha256(data).hexdigest()
-        digest.update(sha256.encode())
-        source = ArtifactSource(artifact_id=f"A{number}", path=path, data=data)
-        loaded = load_artifact(source, limits)
-        if len(records) + len(loaded.records) > limits.max_records:
-            raise InputError(f"more than {limits.max_records:,} records in all (limit)")
-        artifacts.append(
-            Artifact(
-                id=source.artifact_id,
-                path=path,
-                sha256=sha256,
-                format=loaded.format,
-                size=len(data),
-                records=len(loaded.records),
-                records_lost=loaded.records_lost,
-                notes=loaded.notes,
-            )
-        )
-        records.extend(loaded.records)
-    input_digest = digest.hexdigest()
-    return Incident(
-        id=f"INC-{input_digest[:12]}",
-        input_digest=input_digest,
-        artifacts=tuple(artifacts),
-        records=tuple(records),
-    )
+    return incident_from_bytes(inputs, settings.limits)
 
 
 def taped_deps(
