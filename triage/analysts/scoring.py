@@ -47,6 +47,7 @@ FEATURES = (
     "mail_low",
 )
 MAIL_TRAIT = "email-phishing:"  # rule id prefix of the e-mail content checks
+QUIET_TRAITS = frozenset({"informational", "low"})
 
 
 @dataclass(frozen=True)
@@ -118,14 +119,19 @@ def case_features(
         "stages": min(stages, MAX_STAGES) / MAX_STAGES,
         # Coverage speaks only when nothing was found: it is how much the silence is worth.
         # With a detection in hand, seeing more telemetry must not weaken it.
+        # A low-level e-mail trait is a reading of one message that ordinary mail shows too: it
+        # does not break the silence.
         "quiet_coverage": (coverage.share_covered if coverage is not None else 0.0)
-        if not has_evidence(detections, intel)
+        if not has_evidence(
+            [d for d in detections if not (is_mail_trait(d) and d.level in QUIET_TRAITS)], intel
+        )
         else 0.0,
         # Only low-level rule matches and nothing else: the shape of ordinary activity that
         # brushes a hunting rule. Its weight may go either way.
         "weak_only": 1.0
         if by_level["low"] > 0
         and not (by_level["critical"] or by_level["high"] or by_level["medium"] or notable)
+        and not (traits["high"] or traits["medium"])
         else 0.0,
         # Several different low-level rules across different tactics: each alone brushes
         # ordinary activity, together they trace the steps of an intrusion (discovery, then

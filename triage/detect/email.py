@@ -10,6 +10,8 @@ from triage.detect.email_lexicon import (
     BRAND_NAMES,
     COMMON_WORDS,
     FREE_MAIL,
+    fold,
+    impersonated_brands,
 )
 from triage.detect.email_signals import (
     BARE_URL,
@@ -42,6 +44,8 @@ from triage.ingest.email import mail_addresses
 from triage.models import Detection, Incident, Record, RecordRef
 from triage.observables.normalise import registrable_domain
 
+ANGLE_ADDRESS = re.compile(r"<([^<>@\s]{1,64}@[^<>@\s]{1,255})>")
+
 
 def _decoded(value: str) -> str:
     try:
@@ -72,10 +76,19 @@ class EmailPhishingDetector:
             EnrichmentConfig(protected_brands=self.brands, trusted_domains=trusted_domains)
         )
         names = [(n, b) for b in self.brands for n in (b, *BRAND_NAMES.get(b, ()))]
+        sender_only = set(COMMON_WORDS)
+        self._owned: dict[str, frozenset[str]] = dict(BRAND_OWNED_DOMAINS)
+        for brand in impersonated_brands():
+            if brand.key in self._owned:
+                continue  # a protected brand's own tables come first
+            self._owned[brand.key] = brand.domains
+            names += [(n, brand.key) for n in brand.names]
+            if brand.sender_only:
+                sender_only.update(brand.names)
         names.sort(key=lambda pair: -len(pair[0]))
         self._brand_of = dict(names)
-        self._sender_words = _words_pattern([n for n, _ in names])
-        self._text_words = _words_pattern([n for n, _ in names if n not in COMMON_WORDS])
+        self._sender_words = _words_pattern([n for n, _ in names], after_symbol=True)
+        self._text_words = _words_pattern([n for n, _ in names if n not in sender_only])
 
     def detect(self, incident: Incident) -> Sequence[Detection]:
         by_artifact: dict[str, list[Record]] = {}
@@ -96,8 +109,11 @@ class EmailPhishingDetector:
         """Whether `domain` is one the brand sends from (its free-mail service does not count)."""
         if not domain or domain in FREE_MAIL:
             return False
-        owned = BRAND_OWNED_DOMAINS.get(brand, frozenset())
-        return domain in owned or domain in self._trusted or domain.split(".")[0] == brand
+        owned = self._owned.get(brand, frozenset())
+        if domain in self._trusted or domain.split(".")[0] == brand:
+            return True
+        # A suffix such as gov.br or gov.uk: every agency under it is the government's.
+        return any(domain == d or domain.endswith("." + d) for d in owned)
 
     def _read(self, artifact_id: str, records: list[Record]) -> Message:
         headers: dict[str, Record] = {}
@@ -106,6 +122,10 @@ class EmailPhishingDetector:
                 headers.setdefault(str(record.fields.get("name", "")).lower(), record)
         from_value = _decoded(header_value(headers.get("from")))
         display, sender = parseaddr(from_value)
+        angle = ANGLE_ADDRESS.search(from_value[:2000])
+        if "@" not in sender and angle:
+            # 'Brand, <a@b>' is two addresses to a parser and one sender name to a reader.
+            display, sender = from_value[: angle.start()].strip(" \"',;"), angle.group(1)
         recipients = [a for _, a in mail_addresses(header_value(headers.get("to"))) if "@" in a]
         bodies = tuple(r for r in records if r.source == "email.body")
         links: list[Link] = []
@@ -131,7 +151,7 @@ class EmailPhishingDetector:
         found = [f for f in (impersonation_finding(self, message, lure=lure, links=links),) if f]
         found += links
         found += attachment_findings(message, lure=lure, found=found)
-        found += auth_findings(self, message, records, claimed=found)
+        found += auth_findings(self, message, records, claimed=found, lure=lure)
         lured = lure is not None
         credential = lured and "T1598" in lure.techniques  # type: ignore[union-attr]
         found += sender_traits(self, message, lured=lured)
@@ -159,10 +179,13 @@ class EmailPhishingDetector:
         for index, (text, record) in enumerate(places):
             # "apple" or "outlook" in prose is a fruit or a forecast; as a sender it is a claim.
             pattern = self._sender_words if index == 0 else self._text_words
-            match = pattern.search(text) if record is not None else None
+            folded = fold(text)
+            match = pattern.search(folded) if record is not None else None
             if match and record is not None:
-                words = " ".join(match.group(1).split())
-                found.append((self._brand_of[words.lower()], words, record))
+                key = " ".join(match.group(1).split())
+                # Shown as written when folding kept the text's length (it nearly always does).
+                shown = text[match.start(1) : match.end(1)] if len(folded) == len(text) else key
+                found.append((self._brand_of[key], " ".join(shown.split()), record))
         return found
 
     def is_lookalike(self, host: str) -> str | None:
@@ -176,9 +199,12 @@ class EmailPhishingDetector:
         return f"{hit.kind} of brand '{hit.brand}'" if hit else None
 
 
-def _words_pattern(names: list[str]) -> re.Pattern[str]:
+def _words_pattern(names: list[str], *, after_symbol: bool = False) -> re.Pattern[str]:
+    """Whole-word brand names. In prose a name right after "@", "." or "/" is part of an address
+    or a URL; a sender's display name ("@Bank digital", "Notice:Bank") may put it anywhere."""
     alternatives = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names) or "(?!)"
-    return re.compile(rf"(?<![\w.@/-])({alternatives})(?![\w-])", re.IGNORECASE)
+    before = r"(?<!\w)" if after_symbol else r"(?<![\w.@/-])"
+    return re.compile(rf"{before}({alternatives})(?![\w-])", re.IGNORECASE)
 
 
 def _detection(finding: Finding) -> Detection:

@@ -1,7 +1,15 @@
 """The words and tables the e-mail phishing detector reads messages with: free-mail
-providers, brand names as people write them, lure phrases in five languages, risky attachments."""
+providers, brand names as people write them, lure phrases in seven languages, risky attachments."""
 
+import functools
 import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+BRAND_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "impersonated_brands.yaml"
 
 # fmt: off
 FREE_MAIL = frozenset((
@@ -22,38 +30,83 @@ BRAND_NAMES: dict[str, tuple[str, ...]] = {
 }
 # Brand names that are also ordinary words; they count as a claim only as the sender's name.
 COMMON_WORDS = frozenset(("apple", "outlook"))
+
+
+@dataclass(frozen=True)
+class ImpersonatedBrand:
+    """An organisation phishing often pretends to be (triage/data/impersonated_brands.yaml)."""
+
+    key: str
+    names: tuple[str, ...]
+    domains: frozenset[str]
+    sender_only: bool = False
+
+
+@functools.cache
+def impersonated_brands(path: Path = BRAND_CATALOGUE) -> tuple[ImpersonatedBrand, ...]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return tuple(
+        ImpersonatedBrand(
+            key=str(key),
+            names=tuple(fold(str(n)) for n in entry.get("names") or (key,)),
+            domains=frozenset(str(d).lower() for d in entry.get("domains") or ()),
+            sender_only=bool(entry.get("sender_only", False)),
+        )
+        for key, entry in (document.get("brands") or {}).items()
+    )
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so that "Itaú" and "ITAU" read the same."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 # Lure lexicon: (language, kind, pattern). "credential" lures ask for a login or account
 # action (phishing for information); "payment" and "urgency" push the reader to act.
 LURES: tuple[tuple[str, str, str], ...] = (
     ("en", "credential", r"sign[- ]?in|log[- ]?in|password|verify|verification|suspend\w*|"
      r"unusual (?:sign-in )?activity|b?locked|unlock|restricted|disabled|re-?activate|mailbox|"
-     r"security alert|"
-     r"confirm your|your account|wallet|seed phrase|recovery phrase"),
-    ("en", "delivery", r"parcel|shipment on hold|delivery (?:failed|attempt)|customs fee"),
+     r"security alert|quota|storage (?:is )?(?:almost )?full|mailbox (?:is )?(?:almost )?full|"
+     r"update now|validate your|confirm your|your account|wallet|seed phrase|recovery phrase"),
+    ("en", "delivery", r"parcel|shipment on hold|delivery (?:failed|attempt)|customs fee|"
+     r"reschedule (?:your )?delivery|package (?:is )?(?:on hold|held)"),
     ("en", "payment", r"invoice|payment|remittance|wire transfer|overdue|refund"),
+    ("en", "legal", r"court (?:notice|summons)|subpoena|lawsuit|legal action|penalty notice"),
     ("en", "urgency", r"urgent\w*|immediately|within 24 hours|action required|final notice|"
      r"expires?"),
-    ("pt", "credential", r"senha|verifi(?:que|car|cação)|sua conta|suspens[ao]|bloquead[ao]|"
-     r"atividade incomum|confirm(?:e|ar|ação)"),
-    ("pt", "payment", r"pagamento|fatura|boleto|remessa|comprovante|transferência"),
-    ("pt", "urgency", r"urgente|imediatamente|expira"),
-    ("pt", "delivery", r"encomenda|entrega pendente"),
+    ("pt", "credential", r"senha|verifi(?:que|car|cação)|sua conta|suspens[ao]|suspensão|"
+     r"bloquead[ao]|bloqueio|atividade incomum|confirm(?:e|ar|ação)|regularize|"
+     r"sincroniza(?:ção|r)|atualiz(?:e|ar) (?:seus )?dados"),
+    ("pt", "payment", r"pagamento|fatura|boleto|remessa|comprovante|transferência|pix"),
+    ("pt", "legal", r"notifica(?:ção|cao) (?:extra)?judicial|intima(?:ção|cao)|processo judicial|"
+     r"infração|multa"),
+    ("pt", "urgency", r"urgente|imediatamente|expira|último aviso|ultimo aviso|acesse agora"),
+    ("pt", "delivery", r"encomenda|entrega pendente|taxa de importação|rastreamento"),
     ("es", "credential", r"contraseña|verifi(?:que|car|cación)|su cuenta|suspendid[ao]|"
-     r"actividad inusual|confirm(?:e|ar)"),
+     r"suspensión|bloque(?:o|ad[ao])|actividad inusual|confirm(?:e|ar)|actualice sus datos"),
     ("es", "payment", r"pago|factura|transferencia"),
-    ("es", "urgency", r"urgente|inmediatamente|caduca"),
-    ("es", "delivery", r"paquete retenido|envío pendiente"),
-    ("fr", "credential", r"mot de passe|identifiant|vérifi\w+|votre compte|suspendu|"
-     r"activité inhabituelle|confirme[rz]"),
+    ("es", "legal", r"notificación judicial|citación|demanda judicial|embargo|penalización"),
+    ("es", "urgency", r"urgente|inmediatamente|caduca|atención requerida"),
+    ("es", "delivery", r"paquete retenido|envío pendiente|aduana"),
+    ("fr", "credential", r"mot de passe|identifiant|vérifi\w+|votre compte|suspendu|blocage|"
+     r"bloqué|activité inhabituelle|confirme[rz]"),
     ("fr", "payment", r"paiement|facture|virement"),
-    ("fr", "urgency", r"urgent|immédiatement|expir\w+"),
+    ("fr", "legal", r"amende|avis de contravention|huissier|poursuites judiciaires"),
+    ("fr", "urgency", r"urgent|immédiatement|expir\w+|dernier rappel"),
+    ("fr", "delivery", r"colis|date de livraison|frais de douane|livraison en attente"),
     ("de", "credential", r"passwort|kennwort|überprüf\w*|verifizier\w*|bestätig\w*|ihr konto|"
-     r"gesperrt|ungewöhnliche aktivität|anmeld\w+"),
-    ("de", "payment", r"zahlung|rechnung|überweisung"),
-    ("de", "urgency", r"dringend|sofort|läuft ab"),
+     r"gesperrt|sperrung|ungewöhnliche aktivität|anmeld\w+|aktualisieren sie"),
+    ("de", "payment", r"zahlung|rechnung|überweisung|mahnung"),
+    ("de", "legal", r"inkasso|pfändung|gerichtlich\w*|anwaltlich\w*"),
+    ("de", "urgency", r"dringend|sofort|läuft ab|letzte erinnerung"),
+    ("de", "delivery", r"ihr paket|zustellung|zollgebühr\w*"),
     ("nl", "credential", r"wachtwoord|verifi\w+|uw account|geblokkeerd|bevestig\w*"),
-    ("nl", "payment", r"betaling|factuur"),
-    ("nl", "urgency", r"dringend|onmiddellijk|verloopt"),
+    ("nl", "payment", r"betaling|betalen|factuur"),
+    ("nl", "urgency", r"dringend|onmiddellijk|verloopt|laatste herinnering"),
+    ("nl", "delivery", r"je pakket|uw pakket|bezorging|douanerechten|douanekosten|zending"),
+    ("it", "credential", r"password|verifica|il tuo account|bloccat[oa]|sospes[oa]"),
+    ("it", "payment", r"pagamento|fattura|bonifico"),
+    ("it", "urgency", r"urgente|immediatamente|scade"),
+    ("it", "delivery", r"pacco|spedizione in sospeso|consegna"),
 )
 ARCHIVES = frozenset(("zip", "rar", "7z", "gzip", "cab", "iso"))
 OPENS_LOCALLY = frozenset(("pe", "elf", "html", "svg", "script", "lnk", "iso"))

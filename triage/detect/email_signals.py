@@ -278,9 +278,13 @@ def impersonation_finding(
     score = place + (1 if contacts else 0) + (1 if contacts and lure else 0)
     if place == 2 and lure is not None and not contacts:
         score += 1  # a sender named after a brand asking to act is the claim itself
-    if score == 0 or (place < 2 and not contacts and lure is None):
+    if score == 0 or (place < 2 and lure is None and (place == 0 or not contacts)):
+        # Prose that mentions a brand and links elsewhere is how newsletters read; a claim
+        # outside the sender's name needs the message to ask for something too.
         return None
     level: Severity = ("low", "low", "medium", "high", "high")[min(score, 4)]
+    if place < 2 and lure is None:
+        level = "low"
     techniques = ["T1656", "T1566"]
     if any(k.startswith(("http", "ftp")) for k in contacts):
         techniques.append(LINK)
@@ -365,8 +369,10 @@ def auth_findings(
     records: list[Record],
     *,
     claimed: list[Finding],
+    lure: Finding | None = None,
 ) -> list[Finding]:
-    """Failed SPF/DKIM/DMARC on a message that names a brand or the recipient's organisation."""
+    """Failed SPF/DKIM/DMARC: strong on a message that names a brand or the recipient's own
+    organisation, weak otherwise (forwarding and mailing lists break SPF for honest mail too)."""
     results = analyse_email_headers(
         [r for r in records if r.source == "email.header"],
         brands=detector.brands,
@@ -396,5 +402,11 @@ def auth_findings(
             ("T1656", "T1566"), (*cited, *(r for r in (message.headers.get("to"),) if r)),
             matched | {"sender_domain": message.sender_domain},
             "Mail from one's own domain that the domain's own policy rejects is spoofed.",
+        ))  # fmt: skip
+    if not findings:
+        findings.append(Finding(
+            "auth-failure", "Message fails sender authentication",
+            "medium" if lure is not None else "low", ("T1566",), cited, matched,
+            "The receiving server could not confirm that the sender's domain sent this message.",
         ))  # fmt: skip
     return findings

@@ -2,7 +2,9 @@
 where replies and links really go, and what the body asks for. Each is a Finding for the
 e-mail detector; none is decisive alone, and the scoring model weighs them together."""
 
+import base64
 import re
+from urllib.parse import unquote
 
 from triage.detect.email_lexicon import FREE_MAIL
 from triage.detect.email_signals import (
@@ -43,6 +45,11 @@ OPEN_HOSTING = (
     "forms.gle", "typeform.com", "jotform.com", "formstack.com", "webflow.io", "framer.app",
     "ngrok.io", "ngrok-free.app", "trycloudflare.com", "bit.ly", "tinyurl.com", "is.gd",
     "cutt.ly", "rebrand.ly", "t.ly", "shorturl.at", "rb.gy", "tiny.cc", "ow.ly",
+    "run.app", "appspot.com", "azurewebsites.net", "azurestaticapps.net", "web.core.windows.net",
+    "firebasestorage.googleapis.com", "onrender.com", "fly.dev", "replit.app", "repl.co",
+    "surge.sh", "pythonanywhere.com", "amplifyapp.com", "translate.goog", "cloudflare-ipfs.com",
+    "fleek.co", "4everland.app", "notion.site", "my.canva.site", "square.site", "mystrikingly.com",
+    "webnode.page", "carrd.co", "ukit.me", "yolasite.com", "wixstudio.io",
 )  # fmt: skip
 # Top-level domains that registries sell cheaply and abuse reports name often.
 CHEAP_TLDS = frozenset((
@@ -126,6 +133,20 @@ def sender_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list
     return found
 
 
+# What no domain name can hold (IDNs are letters too, so \w stays allowed).
+NOT_IN_DOMAINS = re.compile(r"[^\w.-]|_")
+# Domains under which cloud and hosting providers name their customers' machines (reverse DNS
+# and default host names), not domains anyone's mail is meant to come from.
+HOSTING_HOSTS = (
+    "vps.ovh.net", "vps.ovh.ca", "vps.ovh.us", "ip-ovh.net", "secureserver.net",
+    "compute.amazonaws.com", "compute-1.amazonaws.com", "bc.googleusercontent.com",
+    "linodeusercontent.com", "members.linode.com", "contaboserver.net", "your-server.de",
+    "vultrusercontent.com", "hostwindsdns.com", "main-hosting.eu", "websitewelcome.com",
+    "cloudapp.azure.com", "cloudapp.net", "static.cnode.io", "hosted-by-vdsina.ru",
+)  # fmt: skip
+MACHINE_LABEL = re.compile(
+    r"(?:^|[-_])(?:vps|vds|srv|server|host|static|ip|ec2|node|cloud)\d*(?:$|[-_])"
+)
 SCRIPT_SENDERS = frozenset(("root", "www-data", "apache", "nginx", "nobody", "daemon", "httpd"))
 NAME_TOKEN = re.compile(r"[^\W\d_]{3,}")
 GENERIC_NAME_WORDS = frozenset((
@@ -145,7 +166,8 @@ def origin_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list
         return found
     address = mail_addresses(header_value(sender))
     domain = address[0][1].rpartition("@")[2].lower() if address and "@" in address[0][1] else ""
-    if domain and ("." not in domain or domain.rpartition(".")[2].isdigit()):
+    malformed = bool(NOT_IN_DOMAINS.search(domain))
+    if domain and ("." not in domain or domain.rpartition(".")[2].isdigit() or malformed):
         found.append(_finding(
             "sender-not-a-domain", "Sender address has no real domain", "medium", [sender],
             {"sender": address[0][1][:160]},
@@ -163,6 +185,7 @@ def origin_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list
                 "Bulk senders and real organisations send from their domain; root@ or a host "
                 "name without a domain is a script on a rented server.",
             ))  # fmt: skip
+    found += _hosting_sender(domain, envelope, sender, lured=lured)
     words = [w.lower() for w in NAME_TOKEN.findall(message.display_name[:200])]
     named = [
         w for w in words if w not in GENERIC_NAME_WORDS and not ORGANISATION_WORDS.fullmatch(w)
@@ -186,6 +209,33 @@ def origin_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list
                 "do with that organisation, and it asks the reader to act.",
             ))  # fmt: skip
     return found
+
+
+def _hosting_sender(
+    domain: str, envelope: Record | None, sender: Record, *, lured: bool
+) -> list[Finding]:
+    """From or envelope on a rented server's own host name rather than an organisation's."""
+    hosts = {"from": (domain, sender)}
+    if envelope is not None:
+        path = header_value(envelope).strip("<> ").lower()
+        hosts["return_path"] = (path.rpartition("@")[2], envelope)
+    machine = {k: (h, r) for k, (h, r) in hosts.items() if h and _is_server_host(h)}
+    if not machine:
+        return []
+    return [_finding(
+        "hosting-sender", "Sent from a rented server's host name, not an organisation's domain",
+        "medium" if lured else "low", [r for _, r in machine.values()],
+        {k: h[:160] for k, (h, _) in machine.items()},
+        "Organisations send from their own domains; a cloud or hosting provider's machine name "
+        "is a script on a rented server (or a server's own notices, which ask nothing).",
+    )]  # fmt: skip
+
+
+def _is_server_host(host: str) -> bool:
+    if any(host == s or host.endswith("." + s) for s in HOSTING_HOSTS):
+        return True
+    first = host.split(".", 1)[0]
+    return bool(MACHINE_LABEL.search(first)) and sum(c.isdigit() for c in first) >= 3
 
 
 def reply_to_trait(judge: MessageJudge, message: Message, *, lured: bool) -> list[Finding]:
@@ -241,6 +291,15 @@ def link_traits(
         if registrable and registrable != message.sender_domain:
             external.setdefault(registrable, link.record)
     found: list[Finding] = []
+    personal = _links_with_recipient(message)
+    if personal:
+        found.append(_finding(
+            "recipient-in-link", "Link carries the recipient's own address",
+            "medium" if credential else "low", list(personal.values()),
+            {"links": "; ".join(list(personal)[:3])},
+            "A page that arrives already knowing the reader's address is a sign-in form "
+            "pre-filled for them: the way phishing kits greet their targets.",
+        ))  # fmt: skip
     if risky:
         level: Severity = "medium" if lured else "low"
         found.append(_finding(
@@ -259,6 +318,29 @@ def link_traits(
             "A request to sign in or verify an account that leads away from the sender's own "
             "domain is the shape of credential phishing.",
         ))  # fmt: skip
+    return found
+
+
+OPT_OUT = re.compile(r"unsub|opt-?out|optout|remove|preferences|manage|subscription", re.I)
+
+
+def _links_with_recipient(message: Message) -> dict[str, Record]:
+    """Links (other than opt-out links, which honestly name the subscriber) whose URL holds the
+    single recipient's address, plainly, percent-encoded or in base64."""
+    recipients = [a.lower() for _, a in mail_addresses(header_value(message.headers.get("to")))]
+    if len(recipients) != 1 or "@" not in recipients[0]:
+        return {}
+    address = recipients[0]
+    encoded = base64.b64encode(address.encode()).decode().rstrip("=")
+    forms = (address, encoded[: max(8, len(encoded) - 2)])
+    found: dict[str, Record] = {}
+    for link in message.links:
+        url = link.url[:2048]
+        if url.lower().startswith("mailto:") or OPT_OUT.search(url):
+            continue
+        plain = unquote(url).lower()
+        if forms[0] in plain or forms[1] in url:
+            found.setdefault(url[:120], link.record)
     return found
 
 
