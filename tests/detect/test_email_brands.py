@@ -3,6 +3,7 @@ sender authentication failures, links pre-filled with the recipient's address, s
 rented server's host name, and lures in more languages."""
 
 import base64
+import time
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,25 @@ def message(
 def test_the_catalogue_loads_and_every_brand_has_a_domain() -> None:
     brands = impersonated_brands()
     assert len(brands) >= 60
-    assert all(b.domains and b.names for b in brands)
+    assert all(b.domains and (b.names or b.sender_names) for b in brands)
     assert len({b.key for b in brands}) == len(brands)
 
 
-def test_accents_fold_for_matching() -> None:
+def test_folding_reads_names_as_a_reader_sees_them() -> None:
     assert fold("Itaú Crédit") == "itau credit"
+    assert fold("Netflıx") == "netflix"  # dotless i
+    assert fold("D\u200bHL\u00ad™") == "dhl "  # zero-width space, soft hyphen, trade mark
+    assert fold("PаyPal") == "paypal"  # Cyrillic a
+
+
+def test_a_broken_catalogue_entry_is_skipped(tmp_path: Path) -> None:
+    catalogue = tmp_path / "brands.yaml"
+    catalogue.write_text(
+        "brands:\n  broken: [foo.com]\n  nodomain: {names: [x]}\n"
+        "  fine: {names: [fine co], domains: [fine.example]}\n",
+        encoding="utf-8",
+    )
+    assert [b.key for b in impersonated_brands(catalogue)] == ["fine"]
 
 
 @pytest.mark.parametrize(
@@ -49,6 +63,11 @@ def test_accents_fold_for_matching() -> None:
         "UPS, <info@ml.newsletters.example.fr>",  # unquoted comma: one name to a reader
         '"@Itau digital - [Ultimo Aviso]" <aviso@mailer.example.online>',
         '"Aviso:Nubank" <contato@shop.example.com.br>',
+        '"DHL-Zustellung" <paket@versand.example.net>',
+        '"D.H.L Express" <paket@versand.example.net>',
+        '"D\u200bHL" <paket@versand.example.net>',
+        '"UPS Support" <help@parcel.example.net>',
+        '"DHL Express" <noreply@dhl.delivery>',  # the brand's name on a generic TLD is anyone's
     ],
 )
 def test_a_sender_named_after_an_organisation_it_is_not(tmp_path: Path, sender: str) -> None:
@@ -68,6 +87,8 @@ def test_the_organisation_itself_is_not_an_impersonation(tmp_path: Path) -> None
         "DHL <noreply@dhl.com>",
         "DHL Paket <info@dhl.de>",
         "Detran <a@detran.sp.gov.br>",
+        "Yahoo <no-reply@yahoo.com>",  # a catalogued organisation's own free-mail domain
+        "Citibank <alerts@citibank.com.sg>",  # its name under a country's suffix
     ):
         found = detections(
             tmp_path,
@@ -202,3 +223,129 @@ def test_lures_in_more_languages(tmp_path: Path, subject: str, body: str) -> Non
         message(sender="X <x@sender.example.com>", subject=subject, body=body),
     )
     assert "lure-language" in found, found
+
+
+def test_a_name_that_is_another_address_is_not_the_sender(tmp_path: Path) -> None:
+    found = detections(
+        tmp_path,
+        message(
+            sender="noreply@dhl.com <evil@parcel-center.example.net>",
+            subject="Your parcel",
+            body="Pay the customs fee immediately: https://pay.example.click/fee",
+        ),
+    )
+    assert severity_rank(found["display-name-address"]) >= severity_rank("medium"), found
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "Chase Smith <chase.smith@partner.example.com>",
+        "Orange County Library <notices@ocl.example.org>",
+        "UK Visa Application Centre <info@vac.example.com>",
+        "The UPS Store #1234 <store1234@theupsstore.example.com>",
+        "Ann Norton <ann@norton-family.example.net>",
+        '"john.doe@yahoo.com" <john.doe@yahoo.com>',
+    ],
+)
+def test_names_that_only_resemble_a_brand_are_not_claims(tmp_path: Path, sender: str) -> None:
+    found = detections(
+        tmp_path,
+        message(sender=sender, subject="Invoice overdue", body="Your payment is due; thanks."),
+    )
+    assert "brand-impersonation" not in found, found
+
+
+def test_a_list_post_that_fails_spf_is_not_an_authentication_finding(tmp_path: Path) -> None:
+    auth = (
+        "Authentication-Results: mx.example.com; spf=fail smtp.mailfrom=x.example.net; "
+        "dkim=none; dmarc=fail header.from=x.example.net\nList-Id: <dev.lists.example.org>\n"
+    )
+    found = detections(
+        tmp_path,
+        message(sender="Ann <ann@x.example.net>", subject="[dev] login bug in the build",
+                body="Please verify the build and confirm your sign-off.", extra=auth),
+    )  # fmt: skip
+    assert found.get("auth-failure") == "informational", found
+    assert "several-traits" not in found
+
+
+def test_a_forwarded_note_that_mentions_a_carrier_is_not_a_spoof(tmp_path: Path) -> None:
+    auth = "Authentication-Results: mx.example.com; spf=softfail smtp.mailfrom=x.example.net\n"
+    found = detections(
+        tmp_path,
+        message(sender="Ann <ann@x.example.net>", subject="Fwd: tracking",
+                body="FYI the DHL tracking number is 123456.", extra=auth),
+    )  # fmt: skip
+    assert "auth-failure-brand" not in found, found
+
+
+def test_a_server_notice_is_one_family_of_traits_not_several(tmp_path: Path) -> None:
+    found = detections(
+        tmp_path,
+        message(
+            sender="root <root@vps-1a2b3c4d.vps.ovh.net>",
+            subject="Logwatch: failed password attempts; certificate expires, action required",
+            body="Failed password for invalid user admin; verify your configuration.",
+            extra="Return-Path: <root@vps-1a2b3c4d.vps.ovh.net>\n",
+        ),
+    )
+    assert "several-traits" not in found, found
+
+
+def test_a_reset_link_on_the_senders_own_domain_may_carry_the_address(tmp_path: Path) -> None:
+    to = "ann.lee@corp.example.com"
+    found = detections(
+        tmp_path,
+        message(
+            sender="Service <no-reply@saas.example.com>",
+            subject="Reset your password",
+            body=f"Sign in again: https://app.saas.example.com/reset?t=1&email={to}",
+            to=to,
+        ),
+    )
+    assert "recipient-in-link" not in found
+
+
+ENCODINGS = {
+    "double percent": lambda a: a.replace("@", "%2540"),
+    "base64 after a prefix": lambda a: base64.b64encode(("e=" + a).encode()).decode(),
+    "hex": lambda a: a.encode().hex(),
+    "base64 upper case": lambda a: base64.b64encode(a.upper().encode()).decode(),
+}
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_the_recipient_address_is_found_however_it_is_encoded(
+    tmp_path: Path, encoding: str
+) -> None:
+    to = "j.doe@corp.example.com"
+    url = f"https://mail.example.best/x/subscription?u={ENCODINGS[encoding](to)}"
+    found = detections(
+        tmp_path,
+        message(
+            sender="Mail Admin <admin@agency.example.id>",
+            subject="Mailbox quota reached",
+            body=f"Verify your account now: {url}",
+            to=to,
+        ),
+    )
+    assert found.get("recipient-in-link") == "medium", found
+
+
+def test_a_dotless_i_in_a_brand_name_does_not_crash(tmp_path: Path) -> None:
+    found = detections(
+        tmp_path,
+        message(sender='"Vısa Security" <alert@notify-center.example.com>',
+                subject="Your Netflıx account", body="Mıcrosoft 365 sign-in required."),
+    )  # fmt: skip
+    assert "brand-impersonation" in found
+
+
+def test_a_huge_display_name_stays_fast(tmp_path: Path) -> None:
+    start = time.perf_counter()
+    detections(
+        tmp_path,
+        message(sender='"' + "Support " * 120_000 + '" <a@b.example.com>', subject="x", body="y"),
+    )
+    assert time.perf_counter() - start < 5

@@ -120,11 +120,10 @@ def case_features(
         # Coverage speaks only when nothing was found: it is how much the silence is worth.
         # With a detection in hand, seeing more telemetry must not weaken it.
         # A low-level e-mail trait is a reading of one message that ordinary mail shows too: it
-        # does not break the silence.
+        # does not break the silence. A message that asks the reader to sign in, pay or act
+        # does: that request is what phishing and fraud are made of.
         "quiet_coverage": (coverage.share_covered if coverage is not None else 0.0)
-        if not has_evidence(
-            [d for d in detections if not (is_mail_trait(d) and d.level in QUIET_TRAITS)], intel
-        )
+        if not has_evidence([d for d in detections if not _quiet_trait(d)], intel)
         else 0.0,
         # Only low-level rule matches and nothing else: the shape of ordinary activity that
         # brushes a hunting rule. Its weight may go either way.
@@ -151,6 +150,14 @@ def is_mail_case(records: Iterable[Record]) -> bool:
     carries endpoint or sign-in telemetry is judged on the base rate of logs."""
     sources = [r.source for r in records]
     return bool(sources) and all(s.startswith("email.") for s in sources)
+
+
+def _quiet_trait(detection: Detection) -> bool:
+    return (
+        is_mail_trait(detection)
+        and detection.level in QUIET_TRAITS
+        and detection.rule_id != MAIL_TRAIT + "lure-language"
+    )
 
 
 def is_mail_trait(detection: Detection) -> bool:

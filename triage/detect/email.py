@@ -10,6 +10,7 @@ from triage.detect.email_lexicon import (
     BRAND_NAMES,
     COMMON_WORDS,
     FREE_MAIL,
+    SERVICE_WORDS,
     fold,
     impersonated_brands,
 )
@@ -45,6 +46,10 @@ from triage.models import Detection, Incident, Record, RecordRef
 from triage.observables.normalise import registrable_domain
 
 ANGLE_ADDRESS = re.compile(r"<([^<>@\s]{1,64}@[^<>@\s]{1,255})>")
+MAX_FROM_CHARS = 2000
+MAX_DISPLAY_CHARS = 300
+# Country codes sold as generic names or free of charge, and so as open to anyone as .top.
+ABUSED_COUNTRY_CODES = frozenset(("tk", "ml", "ga", "cf", "gq", "cc", "ws", "pw", "su", "cm"))
 
 
 def _decoded(value: str) -> str:
@@ -76,19 +81,26 @@ class EmailPhishingDetector:
             EnrichmentConfig(protected_brands=self.brands, trusted_domains=trusted_domains)
         )
         names = [(n, b) for b in self.brands for n in (b, *BRAND_NAMES.get(b, ()))]
-        sender_only = set(COMMON_WORDS)
+        sender_names: list[tuple[str, str]] = []
         self._owned: dict[str, frozenset[str]] = dict(BRAND_OWNED_DOMAINS)
+        self._catalogued: set[str] = set()
         for brand in impersonated_brands():
             if brand.key in self._owned:
                 continue  # a protected brand's own tables come first
             self._owned[brand.key] = brand.domains
+            self._catalogued.add(brand.key)
             names += [(n, brand.key) for n in brand.names]
-            if brand.sender_only:
-                sender_only.update(brand.names)
-        names.sort(key=lambda pair: -len(pair[0]))
-        self._brand_of = dict(names)
-        self._sender_words = _words_pattern([n for n, _ in names], after_symbol=True)
-        self._text_words = _words_pattern([n for n, _ in names if n not in sender_only])
+            sender_names += [(n, brand.key) for n in brand.sender_names]
+        # "apple" or "outlook" in prose is a fruit or a forecast; as a sender it is a claim.
+        anywhere = [(n, b) for n, b in names if n not in COMMON_WORDS]
+        sender_names += [(n, b) for n, b in names if n in COMMON_WORDS]
+        self._brand_of = dict(sorted(names + sender_names, key=lambda pair: -len(pair[0])))
+        self._strict_names = frozenset(n for n, _ in sender_names)
+        self._sender_words = _words_pattern(
+            sorted(self._brand_of, key=len, reverse=True), in_a_name=True
+        )
+        self._text_words = _words_pattern(sorted((n for n, _ in anywhere), key=len, reverse=True))
+        self._claims_of: tuple[Message, list[tuple[str, str, Record]]] | None = None
 
     def detect(self, incident: Incident) -> Sequence[Detection]:
         by_artifact: dict[str, list[Record]] = {}
@@ -106,14 +118,25 @@ class EmailPhishingDetector:
         return registrable_domain(host)
 
     def owns(self, brand: str, domain: str) -> bool:
-        """Whether `domain` is one the brand sends from (its free-mail service does not count)."""
-        if not domain or domain in FREE_MAIL:
+        """Whether `domain` is one the brand sends from. A free-mail service counts only as the
+        catalogued organisation's own (Yahoo writing from yahoo.com), never for a protected
+        brand: anyone can open a gmail.com box and call it Google Support."""
+        if not domain:
             return False
         owned = self._owned.get(brand, frozenset())
-        if domain in self._trusted or domain.split(".")[0] == brand:
+        if domain in FREE_MAIL and not (brand in self._catalogued and domain in owned):
+            return False
+        if domain in self._trusted or domain in owned:
             return True
         # A suffix such as gov.br or gov.uk: every agency under it is the government's.
-        return any(domain == d or domain.endswith("." + d) for d in owned)
+        if any(domain.endswith("." + d) for d in owned):
+            return True
+        # The brand's own name under a country's suffix (dhl.de, amazon.fr, citibank.com.sg);
+        # a generic or cheap top-level domain (dhl.delivery, nubank.app) is anyone's.
+        label, _, suffix = domain.partition(".")
+        labels = {brand} | {d.partition(".")[0] for d in owned}
+        country = suffix.rpartition(".")[2]
+        return label in labels and len(country) == 2 and country not in ABUSED_COUNTRY_CODES
 
     def _read(self, artifact_id: str, records: list[Record]) -> Message:
         headers: dict[str, Record] = {}
@@ -122,9 +145,11 @@ class EmailPhishingDetector:
                 headers.setdefault(str(record.fields.get("name", "")).lower(), record)
         from_value = _decoded(header_value(headers.get("from")))
         display, sender = parseaddr(from_value)
-        angle = ANGLE_ADDRESS.search(from_value[:2000])
-        if "@" not in sender and angle:
-            # 'Brand, <a@b>' is two addresses to a parser and one sender name to a reader.
+        angle = ANGLE_ADDRESS.search(from_value[:MAX_FROM_CHARS])
+        if angle:
+            # What a mail client shows: the text before the bracket is the name, the bracketed
+            # address the sender, even when the name is itself an address ('a@brand <b@evil>')
+            # or holds a comma ('Brand, <a@b>', two addresses to a parser).
             display, sender = from_value[: angle.start()].strip(" \"',;"), angle.group(1)
         recipients = [a for _, a in mail_addresses(header_value(headers.get("to"))) if "@" in a]
         bodies = tuple(r for r in records if r.source == "email.body")
@@ -136,7 +161,9 @@ class EmailPhishingDetector:
         return Message(
             artifact_id=artifact_id,
             headers=headers,
-            display_name=display or (from_value if "@" not in from_value else ""),
+            display_name=(display or (from_value if "@" not in from_value else ""))[
+                :MAX_DISPLAY_CHARS
+            ],
             sender_domain=self.registrable(sender.rpartition("@")[2].lower()),
             subject=_decoded(header_value(headers.get("subject")))[:1000],
             bodies=bodies,
@@ -169,23 +196,29 @@ class EmailPhishingDetector:
         return [*found, compound] if compound else found
 
     def claims(self, message: Message) -> list[tuple[str, str, Record]]:
-        """(brand, words, record) for each place the message names a protected brand."""
+        """(brand, words, record) for each place the message names a brand: the sender's name,
+        the subject, the first body that does. Worked out once per message."""
+        if self._claims_of is not None and self._claims_of[0] is message:
+            return self._claims_of[1]
+        found = []
+        sender = message.headers.get("from")
+        name = _readable_name(message.display_name)
+        if sender is not None and (match := self._sender_words.search(name)):
+            key = " ".join(match.group(1).split())
+            if key not in self._strict_names or _only_generic_besides(name, match):
+                found.append((self._brand_of[key], _shown(message.display_name, match), sender))
         places: list[tuple[str, Record | None]] = [
-            (message.display_name, message.headers.get("from")),
             (message.subject, message.headers.get("subject")),
             *((b.raw[:MAX_SCAN_CHARS], b) for b in message.bodies),
         ]
-        found = []
-        for index, (text, record) in enumerate(places):
-            # "apple" or "outlook" in prose is a fruit or a forecast; as a sender it is a claim.
-            pattern = self._sender_words if index == 0 else self._text_words
-            folded = fold(text)
-            match = pattern.search(folded) if record is not None else None
+        for text, record in places:
+            match = self._text_words.search(fold(text)) if record is not None else None
             if match and record is not None:
                 key = " ".join(match.group(1).split())
-                # Shown as written when folding kept the text's length (it nearly always does).
-                shown = text[match.start(1) : match.end(1)] if len(folded) == len(text) else key
-                found.append((self._brand_of[key], " ".join(shown.split()), record))
+                found.append((self._brand_of[key], _shown(text, match), record))
+                if record.source == "email.body":
+                    break  # one body is enough to say the message names the brand
+        self._claims_of = (message, found)
         return found
 
     def is_lookalike(self, host: str) -> str | None:
@@ -199,12 +232,41 @@ class EmailPhishingDetector:
         return f"{hit.kind} of brand '{hit.brand}'" if hit else None
 
 
-def _words_pattern(names: list[str], *, after_symbol: bool = False) -> re.Pattern[str]:
-    """Whole-word brand names. In prose a name right after "@", "." or "/" is part of an address
-    or a URL; a sender's display name ("@Bank digital", "Notice:Bank") may put it anywhere."""
+def _words_pattern(names: list[str], *, in_a_name: bool = False) -> re.Pattern[str]:
+    """Whole-word brand names, over folded (lower-case) text. In prose a name right after "@",
+    "." or "/" is part of an address or a URL; a sender's display name ("@Bank digital",
+    "Notice:Bank", "Bank-Service", "Bank_Alerts") may put it anywhere."""
     alternatives = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names) or "(?!)"
-    before = r"(?<!\w)" if after_symbol else r"(?<![\w.@/-])"
-    return re.compile(rf"{before}({alternatives})(?![\w-])", re.IGNORECASE)
+    if in_a_name:
+        return re.compile(rf"(?<![^\W_])({alternatives})(?![^\W_])")
+    return re.compile(rf"(?<![\w.@/-])({alternatives})(?![\w-])")
+
+
+ADDRESS_IN_NAME = re.compile(r"\S{1,64}@\S{1,255}|(?<!\w)(?:[\w-]{1,63}\.){1,8}[a-z]{2,24}(?!\w)")
+SPACED_LETTERS = re.compile(r"(?<![^\W_])[a-z](?:[ ._-][a-z]){1,11}(?![^\W_])")
+NAME_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _readable_name(display_name: str) -> str:
+    """The sender's name folded as a reader sees it, with the addresses and host names it
+    carries taken out (those are the display-name-address trait's, and a name that is just the
+    sender's own address claims nothing) and spaced-out letters joined ("D.H.L" reads "dhl")."""
+    name = ADDRESS_IN_NAME.sub(" ", fold(display_name))
+    return SPACED_LETTERS.sub(lambda m: re.sub(r"[ ._-]", "", m.group(0)), name)
+
+
+def _only_generic_besides(name: str, match: re.Match[str]) -> bool:
+    """A name that is also an ordinary word or a surname counts only when nothing but generic
+    words stands beside it: "UPS Support" is a claim, "Chase Smith" a person."""
+    rest = name[: match.start(1)] + " " + name[match.end(1) :]
+    return all(w in SERVICE_WORDS for w in NAME_WORD.findall(rest))
+
+
+def _shown(text: str, match: re.Match[str]) -> str:
+    """The matched name as written, when the text folded to itself character for character;
+    otherwise the folded name (offsets into folded text do not map back)."""
+    shown = text[match.start(1) : match.end(1)] if text.isascii() else match.group(1)
+    return " ".join(shown.split())
 
 
 def _detection(finding: Finding) -> Detection:

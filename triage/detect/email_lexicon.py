@@ -30,6 +30,24 @@ BRAND_NAMES: dict[str, tuple[str, ...]] = {
 }
 # Brand names that are also ordinary words; they count as a claim only as the sender's name.
 COMMON_WORDS = frozenset(("apple", "outlook"))
+# Words that may stand beside an organisation's name in a sender name without making it
+# someone else's ("UPS Support", "Chase Fraud Alerts", "Aviso Caixa"), folded.
+SERVICE_WORDS = frozenset((
+    "support", "service", "services", "team", "security", "secure", "alert", "alerts",
+    "notification", "notifications", "notice", "notices", "customer", "customers", "care",
+    "help", "helpdesk", "desk", "account", "accounts", "billing", "bank", "banking", "card",
+    "cards", "online", "digital", "official", "info", "information", "mail", "email", "no",
+    "reply", "noreply", "donotreply", "do", "not", "express", "delivery", "deliveries", "parcel",
+    "package", "tracking", "shipping", "shipment", "update", "updates", "department", "dept",
+    "inc", "ltd", "llc", "corp", "us", "usa", "uk", "de", "fr", "br", "es", "mx", "ca",
+    "international", "global", "system", "systems", "admin", "administrator", "protection",
+    "fraud", "verification", "payments", "payment", "pay", "rewards", "member", "members",
+    "aviso", "avisos", "atendimento", "suporte", "servico", "servicos", "servicio", "servicios",
+    "soporte", "cliente", "clientes", "notificacao", "notificacion", "informa", "informe",
+    "seguranca", "seguridad", "kundenservice", "kundendienst", "sicherheit", "benachrichtigung",
+    "assistance", "equipe", "client", "clients", "paket", "colis", "entrega", "envio",
+    "klantenservice", "beveiliging", "servizio", "clienti", "sicurezza",
+))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -37,29 +55,67 @@ class ImpersonatedBrand:
     """An organisation phishing often pretends to be (triage/data/impersonated_brands.yaml)."""
 
     key: str
-    names: tuple[str, ...]
+    names: tuple[str, ...]  # count anywhere in a message
+    sender_names: tuple[str, ...]  # ordinary words too: count only as the whole sender name
     domains: frozenset[str]
-    sender_only: bool = False
 
 
 @functools.cache
 def impersonated_brands(path: Path = BRAND_CATALOGUE) -> tuple[ImpersonatedBrand, ...]:
+    """The catalogue; an entry that is not a mapping of lists is skipped, not fatal, so that a
+    local edit gone wrong costs that entry and not every run."""
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return tuple(
-        ImpersonatedBrand(
-            key=str(key),
-            names=tuple(fold(str(n)) for n in entry.get("names") or (key,)),
-            domains=frozenset(str(d).lower() for d in entry.get("domains") or ()),
-            sender_only=bool(entry.get("sender_only", False)),
+    brands = []
+    entries = document.get("brands") if isinstance(document, dict) else None
+    for key, entry in (entries if isinstance(entries, dict) else {}).items():
+        if not isinstance(entry, dict):
+            continue
+        names, sender_names, domains = (
+            [str(v) for v in value] if isinstance(value := entry.get(field), list) else []
+            for field in ("names", "sender_names", "domains")
         )
-        for key, entry in (document.get("brands") or {}).items()
-    )
+        if not (names or sender_names) or not domains:
+            continue
+        brands.append(
+            ImpersonatedBrand(
+                key=fold(str(key)),
+                names=tuple(fold(n) for n in names),
+                sender_names=tuple(fold(n) for n in sender_names),
+                domains=frozenset(d.lower() for d in domains),
+            )
+        )
+    return tuple(brands)
+
+
+# Characters that change how a name reads without changing how it looks: format characters
+# (zero-width spaces and joiners, soft hyphens) go; trade marks and Latin look-alikes from
+# Cyrillic and Greek become what a reader sees.
+_SEEN_AS = str.maketrans(
+    {
+        "\u2122": " ", "\u2120": " ", "\u00ae": " ", "\u00a9": " ",
+        "\u0131": "i",  # dotless i: IGNORECASE would match it to "i", folding must too
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+        "ј": "j", "ѕ": "s", "ԁ": "d", "һ": "h", "ӏ": "l", "к": "k", "м": "m", "т": "t",
+        "в": "b", "н": "h", "ο": "o", "α": "a", "ν": "v", "τ": "t", "ι": "i", "κ": "k",
+        "ρ": "p", "ε": "e", "υ": "u", "χ": "x", "ɡ": "g",
+    }
+)  # fmt: skip
 
 
 def fold(text: str) -> str:
-    """Lower case without accents, so that "Itaú" and "ITAU" read the same."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    """Lower case as a reader sees it: without accents, invisible characters, trade marks or
+    Cyrillic and Greek look-alikes, so that "Itaú", "ITAU" and "Itаu" read the same."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_SEEN_AS))
+    kept = (
+        c
+        for c in decomposed
+        if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
+    )
+    return "".join(kept).lower().translate(_SEEN_AS)
+
+
 # Lure lexicon: (language, kind, pattern). "credential" lures ask for a login or account
 # action (phishing for information); "payment" and "urgency" push the reader to act.
 LURES: tuple[tuple[str, str, str], ...] = (

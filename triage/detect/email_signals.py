@@ -283,7 +283,9 @@ def impersonation_finding(
         # outside the sender's name needs the message to ask for something too.
         return None
     level: Severity = ("low", "low", "medium", "high", "high")[min(score, 4)]
-    if place < 2 and lure is None:
+    if place == 0 or (place == 1 and lure is None):
+        # Prose names brands all the time (footers, receipts, news): a body claim stays a
+        # low hint even on a message that asks for something.
         level = "low"
     techniques = ["T1656", "T1566"]
     if any(k.startswith(("http", "ftp")) for k in contacts):
@@ -386,8 +388,10 @@ def auth_findings(
     cited = tuple(r for r in (auth, message.headers.get("from")) if r is not None)
     matched = {"spf": spf or "none", "dkim": dkim or "none", "dmarc": dmarc or "none"}
     findings = []
-    brands = [c for c in detector.claims(message)]
-    if brands or any(f.key == "brand-impersonation" for f in claimed):
+    # Only a claim the reader sees first (the sender's name or the subject): a forwarded note
+    # that mentions a tracking number does not pretend to be the carrier.
+    brands = [c for c in detector.claims(message) if c[2].source == "email.header"]
+    if brands:
         brand, words, record = brands[0]
         findings.append(Finding(
             "auth-failure-brand", f"Message naming {words} fails sender authentication", "high",
@@ -404,9 +408,25 @@ def auth_findings(
             "Mail from one's own domain that the domain's own policy rejects is spoofed.",
         ))  # fmt: skip
     if not findings:
+        relayed = _relayed(message)
+        level: Severity = "informational" if relayed else "medium" if lure is not None else "low"
         findings.append(Finding(
-            "auth-failure", "Message fails sender authentication",
-            "medium" if lure is not None else "low", ("T1566",), cited, matched,
-            "The receiving server could not confirm that the sender's domain sent this message.",
+            "auth-failure", "Message fails sender authentication", level, ("T1566",), cited,
+            matched | ({"relayed": "yes (list or forwarder)"} if relayed else {}),
+            "The receiving server could not confirm that the sender's domain sent this message"
+            + (" (a list or forwarder relayed it, which breaks SPF for honest mail)."
+               if relayed else "."),
         ))  # fmt: skip
     return findings
+
+
+RELAY_HEADERS = ("list-id", "list-post", "arc-seal", "resent-from", "x-forwarded-for")
+
+
+def _relayed(message: Message) -> bool:
+    """A mailing list or forwarder handled the message: honest mail fails SPF that way."""
+    if any(name in message.headers for name in RELAY_HEADERS):
+        return True
+    sender = header_value(message.headers.get("sender")).lower()
+    origin = header_value(message.headers.get("from")).lower()
+    return bool(sender) and sender not in origin

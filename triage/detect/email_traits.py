@@ -71,6 +71,7 @@ BULK_PRECEDENCE = re.compile(r"^\s*(bulk|list)\b", re.IGNORECASE)
 # outside links); in a message that declares itself bulk mail they count one level lower.
 BULK_WEAK = frozenset((
     "ip-link", "anchor-mismatch", "risky-link-host", "reply-to-diversion", "lure-language",
+    "auth-failure", "recipient-in-link",
 ))  # fmt: skip
 
 
@@ -291,7 +292,7 @@ def link_traits(
         if registrable and registrable != message.sender_domain:
             external.setdefault(registrable, link.record)
     found: list[Finding] = []
-    personal = _links_with_recipient(message)
+    personal = _links_with_recipient(judge, message)
     if personal:
         found.append(_finding(
             "recipient-in-link", "Link carries the recipient's own address",
@@ -321,27 +322,63 @@ def link_traits(
     return found
 
 
-OPT_OUT = re.compile(r"unsub|opt-?out|optout|remove|preferences|manage|subscription", re.I)
+OPT_OUT = re.compile(r"unsub|opt-?out|optout", re.IGNORECASE)
+ENCODED_RUN = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}|(?:[0-9a-fA-F]{2}){6,}")
+MAX_DECODED_RUNS = 50
 
 
-def _links_with_recipient(message: Message) -> dict[str, Record]:
-    """Links (other than opt-out links, which honestly name the subscriber) whose URL holds the
-    single recipient's address, plainly, percent-encoded or in base64."""
+def _links_with_recipient(judge: MessageJudge, message: Message) -> dict[str, Record]:
+    """Links off the sender's own domain whose URL holds the single recipient's address:
+    plainly, percent-encoded (even twice), in base64 or hex. Opt-out links honestly name the
+    subscriber, and a service's own reset link may too, so neither counts."""
     recipients = [a.lower() for _, a in mail_addresses(header_value(message.headers.get("to")))]
     if len(recipients) != 1 or "@" not in recipients[0]:
         return {}
     address = recipients[0]
-    encoded = base64.b64encode(address.encode()).decode().rstrip("=")
-    forms = (address, encoded[: max(8, len(encoded) - 2)])
     found: dict[str, Record] = {}
     for link in message.links:
         url = link.url[:2048]
-        if url.lower().startswith("mailto:") or OPT_OUT.search(url):
+        if url.lower().startswith("mailto:"):
             continue
-        plain = unquote(url).lower()
-        if forms[0] in plain or forms[1] in url:
+        host = link_host(url)
+        if not host or judge.registrable(host) == message.sender_domain:
+            continue
+        path = url.split("?", 1)[0].split("#", 1)[0]
+        if OPT_OUT.search(path) or OPT_OUT.search(link.shown):
+            continue
+        if address in _decoded_forms(url):
             found.setdefault(url[:120], link.record)
     return found
+
+
+def _decoded_forms(url: str) -> str:
+    """The URL as text, with percent-encoding undone up to three times and each base64 or hex
+    run decoded, lower-cased and joined, for a plain substring test."""
+    forms = [url]
+    for _ in range(3):
+        forms.append(unquote(forms[-1]))
+    for run in ENCODED_RUN.findall(forms[-1])[:MAX_DECODED_RUNS]:
+        for decode in (_from_base64, _from_hex):
+            if text := decode(run):
+                forms.append(text)
+    return " ".join(forms).lower()
+
+
+def _from_base64(run: str) -> str:
+    try:
+        raw = base64.b64decode(run.replace("-", "+").replace("_", "/") + "==", validate=False)
+    except (ValueError, TypeError):
+        return ""
+    return raw.decode("latin-1")
+
+
+def _from_hex(run: str) -> str:
+    if len(run) % 2:
+        return ""
+    try:
+        return bytes.fromhex(run).decode("latin-1")
+    except ValueError:
+        return ""
 
 
 def body_traits(message: Message, *, lured: bool, credential: bool) -> list[Finding]:
@@ -390,18 +427,34 @@ def body_traits(message: Message, *, lured: bool, credential: bool) -> list[Find
 
 COMPOUND_MEDIUM = 2  # independent traits of medium level or above
 COMPOUND_ANY = 3  # or this many distinct traits, one of them medium or above
+# Traits that share one cause count once: a script on a rented server shows all three of the
+# first, and one link can be off-domain, carry the address and sit on open hosting at once.
+TRAIT_FAMILY = {
+    "hosting-sender": "origin", "script-envelope": "origin", "sender-not-a-domain": "origin",
+    "ip-link": "link", "anchor-mismatch": "link", "risky-link-host": "link",
+    "credential-request-off-domain": "link", "recipient-in-link": "link", "tracking": "link",
+    "auth-failure": "auth", "auth-failure-brand": "auth", "auth-failure-own-domain": "auth",
+}  # fmt: skip
 
 
 def several_traits(found: list[Finding]) -> Finding | None:
     """Independent weak signals compound: ordinary mail rarely shows two medium phishing traits
-    at once, or three different ones, while most phishing shows several."""
-    traits = {f.key: f for f in found if f.key != "lure-language"}
-    strong = [f for f in traits.values() if severity_rank(f.level) >= severity_rank("medium")]
-    if len(strong) < COMPOUND_MEDIUM and not (strong and len(traits) >= COMPOUND_ANY):
+    of different families at once, or three different ones, while most phishing shows several."""
+    families: dict[str, Finding] = {}
+    for finding in found:
+        if finding.key == "lure-language" or finding.level == "informational":
+            continue
+        family = TRAIT_FAMILY.get(finding.key, finding.key)
+        kept = families.get(family)
+        if kept is None or severity_rank(finding.level) > severity_rank(kept.level):
+            families[family] = finding
+    strong = [f for f in families.values() if severity_rank(f.level) >= severity_rank("medium")]
+    if len(strong) < COMPOUND_MEDIUM and not (strong and len(families) >= COMPOUND_ANY):
         return None
     if any(severity_rank(f.level) >= severity_rank("high") for f in strong):
         return None  # a strong signal already speaks for the message
-    records = {(r.artifact_id, r.locator): r for f in traits.values() for r in f.records}
+    traits = {f.key for f in found if f.key != "lure-language" and f.level != "informational"}
+    records = {(r.artifact_id, r.locator): r for f in families.values() for r in f.records}
     return Finding(
         "several-traits",
         "Several independent phishing traits in one message",
