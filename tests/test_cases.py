@@ -35,7 +35,7 @@ def triage_case(case: Path, deps: TriageDeps, settings: Settings) -> TriageRepor
     jsonschema.validate(report.model_dump(mode="json"), SCHEMA)
     result = verify_report(report, base=Path.cwd(), limits=Limits())
     assert result.ok, result.mismatches[:5]
-    # A capture alone (hashed, not parsed) leaves nothing but playbook text to cite.
+    # An empty or unreadable capture leaves nothing but playbook text to cite.
     assert result.checked > 0 or all(e.kind == "playbook" for e in report.evidence)
     return report
 

@@ -47,7 +47,7 @@ def test_mail_is_read_by_the_content_checks() -> None:
     assert found.status == "well_covered"
 
 
-def test_an_unparsed_capture_is_not_covered() -> None:
+def test_an_empty_capture_is_not_covered() -> None:
     found = METER.measure(
         Incident(
             id="I",

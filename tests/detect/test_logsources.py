@@ -30,6 +30,8 @@ def routed(item: Record) -> RecordLogsource:
         ("Microsoft-Windows-PowerShell/Operational", 4104, "powershell", {"ps_script"}),
         ("Microsoft-Windows-PowerShell/Operational", 4103, "powershell", {"ps_module"}),
         ("Microsoft-Windows-Windows Defender/Operational", 1116, "windefend", set()),
+        ("Microsoft-Windows-DNSServer/Audit", 541, "dns-server-audit", set()),
+        ("Microsoft-Windows-DNSServer/Analytical", 256, "dns-server-analytic", set()),
     ],
 )
 def test_windows_channels(channel: str, event_id: int, service: str, categories: set[str]) -> None:

@@ -83,3 +83,56 @@ def test_odd_event_ids_never_crash_or_match() -> None:
     for value in ("²", "４７２０", "9" * 5000, 4720.5, True, None):
         assert keys(event("Security", 4720, EventID=value)) == set()  # type: ignore[arg-type]
     assert keys(event("Security", 4720, EventID=4720.0)) == {"notable:account-created"}
+
+
+def test_new_credentials_logon_needs_logon_type_9() -> None:
+    netonly = event("Security", 4624, LogonType="9", LogonProcessName="seclogo")
+    interactive = event("Security", 4624, LogonType="2", LogonProcessName="User32")
+    assert keys(netonly) == {"notable:new-credentials-logon"}
+    assert keys(interactive) == set()
+
+
+def test_rc4_tgt_for_users_only_and_only_when_issued() -> None:
+    rc4 = event("Security", 4768, TicketEncryptionType="0x17", Status="0x0", TargetUserName="jd")
+    machine = event(
+        "Security", 4768, TicketEncryptionType="0x17", Status="0x0", TargetUserName="W$"
+    )
+    aes = event("Security", 4768, TicketEncryptionType="0x12", Status="0x0", TargetUserName="jd")
+    assert "notable:kerberos-rc4-tgt-requested" in keys(rc4)
+    assert not keys(machine, aes) & {"notable:kerberos-rc4-tgt-requested"}
+
+
+def test_forged_or_replayed_ticket_failures() -> None:
+    bad = event("Security", 4769, Status="0x1F", ServiceName="cifs/fs01")
+    ok = event("Security", 4769, Status="0x0", ServiceName="cifs/fs01", TicketEncryptionType="0x12")
+    assert keys(bad) == {"notable:kerberos-ticket-integrity-failure"}
+    assert keys(ok) == set()
+
+
+def test_kernel_driver_service_is_its_own_kind() -> None:
+    driver = event("System", 7045, ServiceName="gdrv", ServiceType="kernel mode driver")
+    service = event("System", 7045, ServiceName="Agent", ServiceType="user mode service")
+    assert keys(driver) == {"notable:service-installed", "notable:kernel-driver-service-installed"}
+    assert keys(service) == {"notable:service-installed"}
+
+
+def test_time_change_by_the_time_service_is_not_notable() -> None:
+    by_tool = event("Security", 4616, ProcessName=r"C:\Users\Public\t.exe")
+    by_service = event("Security", 4616, ProcessName=r"C:\Windows\System32\svchost.exe")
+    assert keys(by_tool) == {"notable:system-time-changed"}
+    assert keys(by_service) == set()
+
+
+def test_directory_trust_tasks_bits_and_applocker_kinds() -> None:
+    assert keys(event("Security", 4706)) == {"notable:domain-trust-changed"}
+    assert keys(event("Security", 4782)) == {"notable:password-hash-accessed"}
+    assert keys(event("Microsoft-Windows-TaskScheduler/Operational", 141)) == {
+        "notable:scheduled-task-deleted"
+    }
+    assert keys(event("Microsoft-Windows-Bits-Client/Operational", 3)) == {
+        "notable:bits-job-created"
+    }
+    assert keys(event("Microsoft-Windows-AppLocker/EXE and DLL", 8004)) == {
+        "notable:applocker-blocked"
+    }
+    assert keys(event("Microsoft-Windows-AppLocker/EXE and DLL", 8002)) == set()

@@ -20,7 +20,7 @@ PARTLY_COVERED_SHARE = 0.3
 # message, the vendor-alert reader every alert.
 CONTENT_CHECKED = ("email.", "alert")
 MAX_LISTED = 30
-UNREAD_FORMATS = frozenset({"pcap", "pcapng", "binary"})
+UNREAD_FORMATS = frozenset({"binary"})
 
 
 def _label(logsource: RecordLogsource) -> str:

@@ -36,6 +36,9 @@ WINDOWS_SERVICES: Mapping[str, str] = {
     ),
     "dns server": "dns-server",
     "microsoft-windows-dns-server/audit": "dns-server-audit",
+    # The DNS Server provider's own channel names (Microsoft-Windows-DNSServer/…).
+    "microsoft-windows-dnsserver/audit": "dns-server-audit",
+    "microsoft-windows-dnsserver/analytical": "dns-server-analytic",
     "microsoft-windows-applocker/exe and dll": "applocker",
     "microsoft-windows-applocker/msi and script": "applocker",
     "microsoft-windows-applocker/packaged app-execution": "applocker",

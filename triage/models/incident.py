@@ -28,7 +28,8 @@ class Record(Frozen):
     Locator grammar (stable, used in citations and by `triage verify`):
     ``line:N`` (1-based line of a text or JSON Lines file), ``record:N`` (EVTX EventRecordID),
     ``json:/a/0/b`` (RFC 6901 pointer into a JSON document), ``header:Name#K`` and ``part:1.2``
-    (email header occurrence and MIME part), ``file`` (the artifact as a whole).
+    (email header occurrence and MIME part), ``packet:N/<log>`` (the Zeek-shaped record a
+    capture's frame N starts, e.g. ``packet:12/dce_rpc``), ``file`` (the artifact as a whole).
     """
 
     artifact_id: str
