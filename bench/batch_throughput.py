@@ -49,10 +49,11 @@ def alert(number: int, rng: random.Random) -> dict[str, object]:
     }
 
 
-def write_alerts(path: Path, count: int, *, seed: int = 11) -> int:
-    """`count` alert lines with one malformed line in the middle; returns its 1-based line."""
+def write_alerts(path: Path, count: int, *, seed: int = 11, malformed: bool = True) -> int:
+    """`count` alert lines with one malformed line in the middle (unless `malformed` is off);
+    returns its 1-based line (0 when there is none)."""
     rng = random.Random(seed)
-    bad_line = count // 2
+    bad_line = count // 2 if malformed else 0
     with path.open("w", encoding="utf-8") as handle:
         for number in range(1, count + 1):
             if number == bad_line:

@@ -498,3 +498,11 @@ def test_many_login_posts_from_one_client_fire() -> None:
     assert "triage-corr-web-login-brute-force" in correlate(posts)
     pages = [post(n, "/wp-login.php", method="GET") for n in range(30)]
     assert "triage-corr-web-login-brute-force" not in correlate(pages)
+
+
+def test_every_correlation_is_documented() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[2] / "docs" / "detections.md").read_text(encoding="utf-8")
+    missing = [c.rule_id for c in builtin_correlations() if f"`{c.rule_id}`" not in docs]
+    assert not missing, missing
