@@ -163,3 +163,25 @@ def test_only_a_case_of_mail_alone_takes_the_mail_base_rate() -> None:
     assert is_mail_case([rec("email.header"), rec("email.body")])
     assert not is_mail_case([rec("email.header"), rec("Microsoft-Windows-Sysmon/Operational")])
     assert not is_mail_case([])
+
+
+def test_mail_traits_of_one_cause_count_once() -> None:
+    from triage.analysts.scoring import case_features
+
+    def trait(key: str, level: Severity) -> Detection:
+        return Detection(
+            rule_id=f"email-phishing:{key}", title=key, level=level, techniques=("T1566",),
+            records=(RecordRef(artifact_id="A1", locator="header:From#1"),),
+        )  # fmt: skip
+
+    one_link = case_features(
+        (trait("credential-request-off-domain", "medium"), trait("recipient-in-link", "medium")),
+        [], None, stages=0, mail=True,
+    )  # fmt: skip
+    two_causes = case_features(
+        (trait("credential-request-off-domain", "medium"), trait("hosting-sender", "medium")),
+        [], None, stages=0, mail=True,
+    )  # fmt: skip
+    assert one_link["mail_medium"] < two_causes["mail_medium"]
+    lure_only = case_features((trait("lure-language", "low"),), [], None, stages=0, mail=True)
+    assert lure_only["mail_low"] == 0  # it raised the others; it breaks the silence instead

@@ -349,3 +349,36 @@ def test_a_huge_display_name_stays_fast(tmp_path: Path) -> None:
         message(sender='"' + "Support " * 120_000 + '" <a@b.example.com>', subject="x", body="y"),
     )
     assert time.perf_counter() - start < 5
+
+
+def test_a_servers_own_notice_is_not_raised_by_its_words(tmp_path: Path) -> None:
+    found = detections(
+        tmp_path,
+        message(
+            sender="root <root@vps-1a2b3c4d.vps.ovh.net>",
+            subject="Certificate expires soon: action required",
+            body="Renewal failed; verify the configuration immediately.",
+            extra="Return-Path: <root@vps-1a2b3c4d.vps.ovh.net>\n",
+        ),
+    )
+    assert found.get("hosting-sender") == "low" and found.get("script-envelope") == "low", found
+
+
+def test_a_sign_in_link_to_a_known_organisations_own_site_is_not_off_domain(
+    tmp_path: Path,
+) -> None:
+    found = detections(
+        tmp_path,
+        message(
+            sender="Ann's Manager <boss@corp.example.com>",
+            subject="Invitation: Q4 review",
+            body="Sign in to join the meeting: https://teams.microsoft.com/l/meetup-join/19",
+        ),
+    )
+    assert "credential-request-off-domain" not in found, found
+
+
+def test_the_brands_own_site_under_a_country_suffix_is_not_a_lookalike() -> None:
+    detector = EmailPhishingDetector()
+    assert detector.is_lookalike("www.amazon.fr") is None
+    assert detector.is_lookalike("amazon-account-verify.example.top") is not None

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from triage.detect.email_traits import TRAIT_FAMILY
 from triage.models import Coverage, Detection, EnrichmentResult, Record
 from triage.models.base import severity_rank
 
@@ -88,6 +89,7 @@ def case_features(
     notable = 0.0
     weak_rules: set[str] = set()
     traits = {"high": 0.0, "medium": 0.0, "low": 0.0}
+    families: dict[str, int] = {}
     for detection in detections:
         if detection.layer == "notable":
             notable += NOTABLE_SHARE * (1 + severity_rank(detection.level) / 2)
@@ -95,9 +97,13 @@ def case_features(
         if is_mail_trait(detection):
             # E-mail traits are a family of their own: each is a weak reading of one message,
             # and legitimate mail shows single traits often, so they get their own weights.
+            # Traits of one cause (one link, one rented server) count once, at their highest.
+            key = detection.rule_id.removeprefix(MAIL_TRAIT)
+            if key == "lure-language":
+                continue  # the lure already raised every trait beside it by a level
+            family = TRAIT_FAMILY.get(key, key)
             rank = min(severity_rank(detection.level), severity_rank("high"))
-            if rank >= severity_rank("low"):
-                traits[("low", "medium", "high")[rank - severity_rank("low")]] += 1.0
+            families[family] = max(families.get(family, rank), rank)
             continue
         factor = STATUS_FACTOR.get(detection.status or "", STATUS_FACTOR[""])
         if detection.level == "low":
@@ -106,6 +112,9 @@ def case_features(
             by_level["low"] += INFORMATIONAL_SHARE * factor
         else:
             by_level[detection.level] += factor
+    for rank in families.values():
+        if rank >= severity_rank("low"):
+            traits[("low", "medium", "high")[rank - severity_rank("low")]] += 1.0
     intel = 0.0
     for result in flagged:
         intel = max(intel, 1.0 if result.verdict == "malicious" else 0.5)

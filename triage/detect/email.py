@@ -221,8 +221,14 @@ class EmailPhishingDetector:
         self._claims_of = (message, found)
         return found
 
+    def brand_domain(self, domain: str) -> bool:
+        """Whether a known organisation sends from or hosts on this registrable domain."""
+        return any(self.owns(brand, domain) for brand in self._owned)
+
     def is_lookalike(self, host: str) -> str | None:
         facts = self._analysis.facts(host)
+        if facts.registrable and self.brand_domain(facts.registrable):
+            return None  # the brand's own site under another country's suffix (amazon.fr)
         hit = match_brand(
             facts.label,
             facts.subdomain,

@@ -81,6 +81,8 @@ class MessageJudge(Protocol):
 
     def is_lookalike(self, host: str) -> str | None: ...
 
+    def brand_domain(self, domain: str) -> bool: ...
+
 
 def header_value(record: Record | None) -> str:
     return str(record.fields.get("value", "")) if record is not None else ""
@@ -287,6 +289,8 @@ def impersonation_finding(
         # Prose names brands all the time (footers, receipts, news): a body claim stays a
         # low hint even on a message that asks for something.
         level = "low"
+    elif place == 1 and severity_rank(level) > severity_rank("medium"):
+        level = "medium"  # a subject is about a brand as often as it speaks for one
     techniques = ["T1656", "T1566"]
     if any(k.startswith(("http", "ftp")) for k in contacts):
         techniques.append(LINK)
@@ -391,10 +395,12 @@ def auth_findings(
     # Only a claim the reader sees first (the sender's name or the subject): a forwarded note
     # that mentions a tracking number does not pretend to be the carrier.
     brands = [c for c in detector.claims(message) if c[2].source == "email.header"]
+    relayed = _relayed(message)
     if brands:
         brand, words, record = brands[0]
         findings.append(Finding(
-            "auth-failure-brand", f"Message naming {words} fails sender authentication", "high",
+            "auth-failure-brand", f"Message naming {words} fails sender authentication",
+            "medium" if relayed else "high",
             ("T1656", "T1566"), (*cited, record), matched | {"brand": brand},
             "The receiving server could not confirm the sender, and the message uses a "
             "protected brand's name.",
@@ -408,7 +414,6 @@ def auth_findings(
             "Mail from one's own domain that the domain's own policy rejects is spoofed.",
         ))  # fmt: skip
     if not findings:
-        relayed = _relayed(message)
         level: Severity = "informational" if relayed else "medium" if lure is not None else "low"
         findings.append(Finding(
             "auth-failure", "Message fails sender authentication", level, ("T1566",), cited,

@@ -175,6 +175,9 @@ def origin_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list
             "A mail server would not accept this domain from a real organisation; the message "
             "was written by a script or hand-crafted.",
         ))  # fmt: skip
+    # A server's own notice (cron, logwatch, certbot) comes from root@ that server: its words
+    # of failure and expiry are reports, not lures.
+    notice = bool(address) and address[0][1].partition("@")[0].lower() in SCRIPT_SENDERS
     envelope = message.headers.get("return-path")
     if envelope is not None:
         path = header_value(envelope).strip("<> ").lower()
@@ -182,11 +185,12 @@ def origin_traits(judge: MessageJudge, message: Message, *, lured: bool) -> list
         if path and (local in SCRIPT_SENDERS or (host and "." not in host)):
             found.append(_finding(
                 "script-envelope", "Envelope sender is a system account or a bare host name",
-                "medium" if lured else "low", [envelope], {"return_path": path[:160]},
+                "medium" if lured and not notice else "low", [envelope],
+                {"return_path": path[:160]},
                 "Bulk senders and real organisations send from their domain; root@ or a host "
                 "name without a domain is a script on a rented server.",
             ))  # fmt: skip
-    found += _hosting_sender(domain, envelope, sender, lured=lured)
+    found += _hosting_sender(domain, envelope, sender, lured=lured and not notice)
     words = [w.lower() for w in NAME_TOKEN.findall(message.display_name[:200])]
     named = [
         w for w in words if w not in GENERIC_NAME_WORDS and not ORGANISATION_WORDS.fullmatch(w)
@@ -289,7 +293,10 @@ def link_traits(
         kind = _host_kind(host, registrable)
         if kind:
             risky.setdefault(f"{host} ({kind})", link.record)
-        if registrable and registrable != message.sender_domain:
+        # A sign-in page on a known organisation's own domain (a meeting invite, a shared
+        # document) is not the harvesting page this trait looks for.
+        off_domain = registrable and registrable != message.sender_domain
+        if off_domain and not judge.brand_domain(registrable):
             external.setdefault(registrable, link.record)
     found: list[Finding] = []
     personal = _links_with_recipient(judge, message)
