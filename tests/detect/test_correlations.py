@@ -58,13 +58,31 @@ def test_failures_spread_beyond_the_window_do_not_fire() -> None:
 
 
 def test_failures_then_success_for_the_account_is_high() -> None:
-    records = [logon(n, n * 10, 4625, "alice", "203.0.113.5") for n in range(3)]
-    records.append(logon(9, 60, 4624, "alice", "203.0.113.5"))
+    records = [logon(n, n * 10, 4625, "alice", "203.0.113.5") for n in range(8)]
+    records.append(logon(99, 100, 4624, "alice", "203.0.113.5"))
     found = correlate(records)["triage-corr-brute-force-success"]
     assert found.level == "high"
-    assert [ref.locator for ref in found.records][-1] == "line:9"
-    other_account = [*records[:3], logon(9, 60, 4624, "bob", "203.0.113.5")]
+    assert [ref.locator for ref in found.records][-1] == "line:99"
+    other_account = [*records[:8], logon(99, 100, 4624, "bob", "203.0.113.5")]
     assert "triage-corr-brute-force-success" not in correlate(other_account)
+    # A person mistyping three times, or a phone with a stale password and a desktop that
+    # then signs in from another address, is not a guessed password.
+    typo = [*records[:3], logon(99, 40, 4624, "alice", "203.0.113.5")]
+    assert "triage-corr-brute-force-success" not in correlate(typo)
+    phone = [*(logon(n, n * 10, 4625, "alice", "10.9.9.9") for n in range(8))]
+    assert "triage-corr-brute-force-success" not in correlate(
+        [*phone, logon(99, 100, 4624, "alice", "10.1.1.1")]
+    )
+
+
+def test_many_successes_before_many_failures_stay_linear() -> None:
+    import time
+
+    wins = [logon(n, n * 0.01, 4624, "alice", "203.0.113.5") for n in range(6000)]
+    losses = [logon(10_000 + n, 100 + n * 0.01, 4625, "alice", "203.0.113.5") for n in range(6000)]
+    start = time.perf_counter()
+    correlate([*wins, *losses])
+    assert time.perf_counter() - start < 10
 
 
 def test_regular_connections_look_like_a_beacon_jittery_ones_do_not() -> None:
@@ -209,8 +227,14 @@ WINDOWS_CASES: list[tuple[str, list[Record], list[Record]]] = [
     ),
     (
         "triage-corr-spray-then-success",
-        [*spray(5, 4625, **IP), sec(9, 200, 4624, TargetUserName="user3", LogonType="3", **IP)],
-        [*spray(5, 4625, **IP), sec(9, 200, 4624, TargetUserName="bob", LogonType="3", **IP)],
+        [
+            *spray(10, 4625, SubStatus="0xC000006A", **IP),
+            sec(99, 300, 4624, TargetUserName="user3", LogonType="3", **IP),
+        ],
+        [
+            *spray(10, 4625, SubStatus="0xC000006A", **IP),
+            sec(99, 300, 4624, TargetUserName="bob", LogonType="3", **IP),
+        ],
     ),
     (
         "triage-corr-kerberoast-burst",
@@ -428,7 +452,9 @@ def test_preauth_disabled_then_roasted() -> None:
     assert "triage-corr-preauth-disabled-then-asrep" not in correlate([changed, normal])
 
 
-def _process(number: int, seconds: float, image: str, parent: str = "C:\\x\\implant.exe") -> Record:
+def _process(
+    number: int, seconds: float, image: str, parent: str = "{aaaa-1}", **fields: Scalar
+) -> Record:
     return event(
         number,
         seconds,
@@ -437,7 +463,9 @@ def _process(number: int, seconds: float, image: str, parent: str = "C:\\x\\impl
         EventID=1,
         Computer="ws1.corp.example",
         Image=image,
-        ParentImage=parent,
+        ParentImage="C:\\Windows\\System32\\cmd.exe",
+        ParentProcessGuid=parent,
+        **fields,
     )
 
 
@@ -451,10 +479,17 @@ def test_four_different_discovery_tools_from_one_parent_fire() -> None:
     assert "triage-corr-discovery-burst" not in correlate(again)
     # Four tools from four different parents are four people, not one survey.
     spread = [
-        _process(n, n * 20, f"C:\\Windows\\System32\\{t}.exe", parent=f"C:\\p{n}.exe")
+        _process(n, n * 20, f"C:\\Windows\\System32\\{t}.exe", parent=f"{{bbbb-{n}}}")
         for n, t in enumerate(tools)
     ]
     assert "triage-corr-discovery-burst" not in correlate(spread)
+    # A logon script runs the same survey for every user at every logon.
+    script = [
+        _process(n, n * 20, f"C:\\Windows\\System32\\{t}.exe",
+                 ParentCommandLine="cmd /c \\\\corp\\NETLOGON\\logon.cmd")
+        for n, t in enumerate(tools)
+    ]  # fmt: skip
+    assert "triage-corr-discovery-burst" not in correlate(script)
 
 
 def _dns(number: int, seconds: float, query: str, **fields: Scalar) -> Record:
@@ -506,3 +541,23 @@ def test_every_correlation_is_documented() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "detections.md").read_text(encoding="utf-8")
     missing = [c.rule_id for c in builtin_correlations() if f"`{c.rule_id}`" not in docs]
     assert not missing, missing
+
+
+def test_a_mail_servers_policy_and_block_list_lookups_are_not_bursts() -> None:
+    policy = [
+        _dns(n, n, f"{prefix}sender{n}.example", qtype_name="TXT")
+        for n, prefix in enumerate(["_dmarc.", "s1._domainkey.", "_mta-sts."] * 30)
+    ]
+    assert "triage-corr-dns-txt-burst" not in correlate(policy)
+    listed = [
+        _dns(n, n, f"4.{n}.113.203.zen.dnsbl.example", rcode_name="NXDOMAIN") for n in range(40)
+    ]
+    assert "triage-corr-dns-nxdomain-burst" not in correlate(listed)
+
+
+def test_an_ipv4_mapped_address_groups_with_the_plain_one() -> None:
+    mixed = [
+        logon(n, n * 30, 4625, f"user{n}", "::ffff:203.0.113.5" if n % 2 else "203.0.113.5")
+        for n in range(5)
+    ]
+    assert "triage-corr-brute-force-source" in correlate(mixed)

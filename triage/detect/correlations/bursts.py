@@ -4,7 +4,6 @@ and repeated sign-in posts to a web login."""
 
 from triage.detect.correlations.engine import Correlation, Threshold, selection
 
-WINDOWS_PROCESS = {"product": "windows", "category": "process_creation"}
 # Built-in tools that answer "where am I, who am I, what is around me". Each is ordinary;
 # four different ones in minutes from one parent is how a person or an implant surveys a host.
 DISCOVERY_TOOLS = [
@@ -13,6 +12,12 @@ DISCOVERY_TOOLS = [
     "\\qwinsta.exe", "\\tasklist.exe", "\\setspn.exe", "\\dsquery.exe", "\\hostname.exe",
     "\\nslookup.exe", "\\nbtstat.exe", "\\klist.exe", "\\cmdkey.exe", "\\gpresult.exe",
 ]  # fmt: skip
+DISCOVERY_SELECTION = {
+    "sel": {"Image|endswith": DISCOVERY_TOOLS},
+    # Logon scripts and Group Policy run the same tools at every logon of every user.
+    "filter_logon_script": {"ParentCommandLine|contains": ["\\SYSVOL\\", "\\NETLOGON\\"]},
+    "filter_policy": {"ParentImage|endswith": ["\\userinit.exe", "\\gpscript.exe"]},
+}
 CLOUD_REFUSALS = [
     "AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
     "Client.UnauthorizedOperation", "UnauthorizedAccess",
@@ -34,13 +39,35 @@ def burst_correlations() -> tuple[Correlation, ...]:
             "tools (whoami, net, nltest, ipconfig, systeminfo …) started by the same parent on "
             "one host: the survey that follows a foothold.",
             falsepositives=("Inventory and support scripts", "An administrator troubleshooting"),
-            group_by=("Computer", "ParentImage"),
+            # One parent process (its GUID), not one parent program: four users each running
+            # one tool from their own shell are four people, not one survey.
+            group_by=("Computer", "ParentProcessGuid"),
             match=selection(
-                WINDOWS_PROCESS,
-                {"sel": {"Image|endswith": DISCOVERY_TOOLS}, "condition": "sel"},
+                {"product": "windows", "category": "process_creation"},
+                {**DISCOVERY_SELECTION, "condition": "sel and not 1 of filter_*"},
             ),
             count=4,
             distinct="Image",
+        ),
+        Threshold(
+            rule_id="triage-corr-discovery-burst-4688",
+            title="Several different discovery commands from one parent process (4688)",
+            level="medium",
+            techniques=("T1082", "T1087", "T1016", "T1033", "T1049", "T1057"),
+            description="Ten minutes or less saw at least 4 different built-in discovery "
+            "tools started by the same creator process (4688 ProcessId) in one logon session.",
+            falsepositives=("Inventory and support scripts", "An administrator troubleshooting"),
+            group_by=("Computer", "SubjectLogonId", "ProcessId"),
+            match=selection(
+                {"product": "windows", "service": "security"},
+                {
+                    **DISCOVERY_SELECTION,
+                    "sel": {"EventID": 4688, "NewProcessName|endswith": DISCOVERY_TOOLS},
+                    "condition": "sel and not 1 of filter_*",
+                },
+            ),
+            count=4,
+            distinct="NewProcessName",
         ),
         Threshold(
             rule_id="triage-corr-dns-nxdomain-burst",
@@ -53,7 +80,14 @@ def burst_correlations() -> tuple[Correlation, ...]:
             group_by=("id.orig_h",),
             match=selection(
                 {"product": "zeek", "service": "dns"},
-                {"sel": {"rcode_name": "NXDOMAIN"}, "condition": "sel"},
+                {
+                    "sel": {"rcode_name": "NXDOMAIN"},
+                    # Block-list checks (reversed address under a list's zone) and reverse
+                    # lookups answer NXDOMAIN for every clean sender.
+                    "filter_reversed": {"query|re": r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\."},
+                    "filter_ptr": {"query|endswith": [".in-addr.arpa", ".ip6.arpa"]},
+                    "condition": "sel and not 1 of filter_*",
+                },
             ),
             count=30,
             distinct="query",
@@ -69,7 +103,15 @@ def burst_correlations() -> tuple[Correlation, ...]:
             group_by=("id.orig_h",),
             match=selection(
                 {"product": "zeek", "service": "dns"},
-                {"sel": {"qtype_name": "TXT"}, "condition": "sel"},
+                {
+                    "sel": {"qtype_name": "TXT"},
+                    # Mail servers look these up for every sender: policy, not payload.
+                    "filter_mail_policy": {
+                        "query|startswith": ["_dmarc.", "_spf.", "_mta-sts.", "_smtp._tls."],
+                    },
+                    "filter_dkim": {"query|contains": ["._domainkey.", "._bimi."]},
+                    "condition": "sel and not 1 of filter_*",
+                },
             ),
             count=50,
             distinct="query",
@@ -77,7 +119,7 @@ def burst_correlations() -> tuple[Correlation, ...]:
         Threshold(
             rule_id="triage-corr-cloud-refused-calls",
             title="One cloud identity was refused many different API calls",
-            level="medium",
+            level="low",  # a deployment tool under a narrow role does this on every plan
             techniques=("T1580", "T1526", "T1087.004"),
             description="Ten minutes or less saw at least 10 different API calls refused for "
             "one identity: stolen credentials probing what they are allowed to do.",

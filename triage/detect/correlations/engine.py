@@ -78,7 +78,7 @@ class Correlation:
                 continue
             if rule.first_match(view) is None:
                 continue
-            key = tuple(view.folded(name) or "" for name in fields or self.group_by)
+            key = tuple(_same_value(view.folded(name)) for name in fields or self.group_by)
             if all(part and part != "-" for part in key):
                 groups[key].append((record.timestamp, record, view))
         for members in groups.values():
@@ -122,10 +122,11 @@ class Threshold(Correlation):
         return []
 
     def _counted(self, members: list[Match], index: int) -> str:
-        """What one event adds to the count: itself, or its value of the distinct field."""
+        """What one event adds to the count: itself, or its value of the distinct field (a
+        missing value counts as one shared value, so many blanks are not many accounts)."""
         if self.distinct is None:
             return str(index)
-        return members[index][2].folded(self.distinct) or ""
+        return _same_value(members[index][2].folded(self.distinct))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,18 +146,22 @@ class FailThenSucceed(Correlation):
         succeeded = self._group(routed, self.success)
         fired: list[tuple[dict[str, str], list[Record]]] = []
         for key, failures in sorted(failed.items()):
+            window = _Window(failures, self.window, self.distinct)
             for time, record, view in succeeded.get(key, []):
-                recent = [m for m in failures if timedelta(0) <= time - m[0] <= self.window]
-                if self._enough(recent, view):
-                    fired.append((self._keys(failures[0]), [*(r for _, r, _ in recent), record]))
+                window.move_to(time)
+                if self._enough(window, view):
+                    recent = [r for _, r, _ in window.current()]
+                    fired.append((self._keys(failures[0]), [*recent, record]))
                     break
         return fired
 
-    def _enough(self, recent: list[Match], success: FieldView) -> bool:
+    def _enough(self, window: "_Window", success: FieldView) -> bool:
         if self.distinct is None:
-            return len(recent) >= self.failures
-        values = {view.folded(self.distinct) for _, _, view in recent} - {None, "", "-"}
-        return len(values) >= self.failures and success.folded(self.distinct) in values
+            return window.size >= self.failures
+        return (
+            len(window.values) >= self.failures
+            and _same_value(success.folded(self.distinct)) in window.values
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,10 +178,11 @@ class EventSequence(Correlation):
         later = self._group(routed, self.then, self.then_key)
         fired: list[tuple[dict[str, str], list[Record]]] = []
         for key, firsts in sorted(earlier.items()):
+            window = _Window(firsts, self.window, None)
             for time, record, _ in later.get(key, []):
-                opened = [r for t, r, _ in firsts if timedelta(0) <= time - t <= self.window]
-                if opened:
-                    fired.append((self._keys(firsts[0]), [opened[-1], record]))
+                window.move_to(time)
+                if window.size:
+                    fired.append((self._keys(firsts[0]), [window.latest()[1], record]))
                     break
         return fired
 
@@ -203,3 +209,52 @@ class Periodic(Correlation):
             if statistics.pstdev(gaps) / mean <= self.max_jitter:
                 fired.append((self._keys(members[0]), [record for _, record, _ in members]))
         return fired
+
+
+class _Window:
+    """The members of a group (in time order) from `span` before a moment up to it, moved
+    forward as the moments advance: each member enters and leaves once, so matching thousands
+    of records on each side stays linear, not quadratic. With `distinct`, it also counts the
+    distinct values of that field inside the window."""
+
+    def __init__(self, members: list[Match], span: timedelta, distinct: str | None) -> None:
+        self.members, self.span, self.distinct = members, span, distinct
+        self.start = self.end = 0
+        self.values: Counter[str] = Counter()
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    def move_to(self, time: datetime) -> None:
+        while self.end < len(self.members) and self.members[self.end][0] <= time:
+            self._count(self.end, 1)
+            self.end += 1
+        while self.start < self.end and time - self.members[self.start][0] > self.span:
+            self._count(self.start, -1)
+            self.start += 1
+
+    def current(self) -> list[Match]:
+        return self.members[self.start : self.end]
+
+    def latest(self) -> Match:
+        return self.members[self.end - 1]
+
+    def _count(self, index: int, step: int) -> None:
+        if self.distinct is None:
+            return
+        value = _same_value(self.members[index][2].folded(self.distinct))
+        if value and value != "-":
+            self.values[value] += step
+            if not self.values[value]:
+                del self.values[value]
+
+
+def _same_value(value: str | None) -> str:
+    """A field value as grouping compares it: lower case (done by the view), and an IPv4 address
+    written IPv4-mapped (::ffff:10.1.1.1) the same as written plainly."""
+    if not value or value == "-":
+        return value or ""
+    if value.startswith("::ffff:") and value.count(".") == 3:
+        return value[7:]
+    return value

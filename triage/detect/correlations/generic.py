@@ -69,12 +69,13 @@ def generic_correlations() -> tuple[Correlation, ...]:
             rule_id="triage-corr-brute-force-success",
             title="Failed Windows logons followed by a successful logon",
             level="high",
-            description="At least 3 failed logons (4625) for an account, then a successful logon "
-            "(4624) for it within ten minutes: a password guess may have succeeded.",
-            group_by=("TargetUserName",),
+            description="At least 8 failed logons (4625) for an account from one address, then a "
+            "successful logon (4624) for it from there within ten minutes: a password guess may "
+            "have succeeded. (A person who mistypes gives up or succeeds in fewer tries.)",
+            group_by=("TargetUserName", "IpAddress"),
             failure=failed_logon,
             success=good_logon,
-            failures=3,
+            failures=8,
             techniques=BRUTE_FORCE,
             falsepositives=BRUTE_FORCE_FALSE_POSITIVES,
         ),

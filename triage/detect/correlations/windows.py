@@ -107,15 +107,16 @@ def _credential_sweeps() -> tuple[Correlation, ...]:
             rule_id="triage-corr-spray-then-success",
             title="Password spray from one address followed by a successful logon",
             level="high",
-            description="Failed logons (4625) for at least 5 distinct accounts from one address, "
-            "then a successful logon (4624) from that address for one of those accounts within "
-            "thirty minutes: a sprayed password worked.",
+            description="Failed logons (4625, wrong password) for at least 10 distinct accounts "
+            "from one address, then a successful logon (4624) from that address for one of those "
+            "accounts within ten minutes: a sprayed password worked. (Users behind one NAT "
+            "address mistype over hours, not ten accounts in minutes.)",
             group_by=("IpAddress",),
-            failure=_security(sel={"EventID": 4625}),
+            failure=_security(sel={"EventID": 4625, "SubStatus|contains": "c000006a"}),
             success=_security(sel={"EventID": 4624, "LogonType": [2, 3, 7, 8, 10, 11]}),
-            failures=5,
+            failures=10,
             distinct="TargetUserName",
-            window=timedelta(minutes=30),
+            window=timedelta(minutes=10),
             techniques=SPRAY,
             falsepositives=SPRAY_FALSE_POSITIVES,
         ),
@@ -228,7 +229,7 @@ def _fan_outs() -> tuple[Correlation, ...]:
         Threshold(
             rule_id="triage-corr-rdp-many-accounts-one-source",
             title="Remote Desktop logons for several accounts from one address",
-            level="medium",
+            level="low",  # a jump host or VPN concentrator does this every morning
             description="One hour or less saw Remote Desktop logons (4624, type 10) for at least 3 "
             "distinct accounts from one address: credentials being tried or used in turn.",
             group_by=("IpAddress",),
