@@ -1,5 +1,7 @@
-"""Parse speed of the pcap loader on a synthetic capture: HTTP, SMB named-pipe RPC, DNS and
-bulk TCP transfer connections; prints MB/s and frames/s (python -m bench.pcap_parse [MB])."""
+"""Parse speed of the pcap loader on synthetic captures: "mixed" (HTTP, SMB named-pipe RPC, DNS
+and bulk TCP transfer connections) and "tiny" (a flood of single-query DNS flows, each from its
+own source port: the shape that once made two records a frame); prints MB/s, frames/s and the
+records made (python -m bench.pcap_parse [MB] [mixed|tiny])."""
 
 import sys
 import time
@@ -41,16 +43,32 @@ def frames_for(megabytes: float) -> list[bytes]:
     return frames
 
 
+def tiny_frames_for(megabytes: float) -> list[bytes]:
+    """Single-query DNS flows, 89 bytes a frame on disk, from many ports and a few clients."""
+    header = b"\x00\x01\x01\x00\x00\x01" + b"\x00" * 6  # id 1, RD, one question
+    query = header + b"\x01a\x07example\x03com\x00" + b"\x00\x10\x00\x01"  # TXT, IN
+    frames: list[bytes] = []
+    count = int(megabytes * 1_000_000 / 89)
+    for n in range(count):
+        client = f"10.0.{n // 60_000 % 250}.1"
+        frames.append(udp(client, SERVER, 1024 + n % 60_000, 53, query))
+    return frames
+
+
 def main() -> None:
     megabytes = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
-    frames = frames_for(megabytes)
-    data = capture(frames)
-    started = time.perf_counter()
-    loaded = load(data)
-    elapsed = time.perf_counter() - started
-    size = len(data) / 1e6
-    print(f"{size:.1f} MB, {len(frames):,} frames, {len(loaded.records):,} records")
-    print(f"{elapsed:.2f} s: {elapsed / size:.3f} s/MB, {len(frames) / elapsed:,.0f} frames/s")
+    cases = sys.argv[2:] or ["mixed", "tiny"]
+    for case in cases:
+        frames = tiny_frames_for(megabytes) if case == "tiny" else frames_for(megabytes)
+        data = capture(frames)
+        started = time.perf_counter()
+        loaded = load(data)
+        elapsed = time.perf_counter() - started
+        size = len(data) / 1e6
+        print(f"{case}: {size:.1f} MB, {len(frames):,} frames, {len(loaded.records):,} records")
+        print(
+            f"  {elapsed:.2f} s: {elapsed / size:.3f} s/MB, {len(frames) / elapsed:,.0f} frames/s"
+        )
 
 
 if __name__ == "__main__":

@@ -636,3 +636,171 @@ def test_a_downloaded_program_becomes_a_files_row() -> None:
     (file,) = of(loaded, "files")
     assert (file.fields["mime_type"], file.fields["filename"]) == ("application/x-dosexec", "t.exe")
     assert file.fields["tx_hosts"] == SERVER and file.fields["total_bytes"] == 3004
+
+
+# Review fixes: digits, parser errors, direction, folding, SMB2 chains, RPC locators ---------
+
+
+def test_unicode_digits_in_lengths_and_status_codes_are_not_numbers() -> None:
+    # "²" and "¹" (latin-1 0xB2, 0xB9) pass str.isdigit() but not int().
+    talk = Conversation(80).handshake()
+    talk.send(b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: \xb2\r\n\r\n")
+    talk.send(b"HTTP/1.1 2\xb30 OK\r\nContent-Length: \xb9\r\n\r\nMZ\x90\x00", client=False)
+    loaded = load(capture(talk.close().frames))
+    (http,) = of(loaded, "http")
+    assert http.fields["request_body_len"] == 0 and http.fields["response_body_len"] == 0
+    assert http.fields["status_code"] is None
+    assert of(loaded, "conn")[0].fields["service"] == "http"
+    from triage.ingest.packets import apps
+    from triage.ingest.packets.streams import ConnId
+
+    conn = ConnId("C1", CLIENT, 50_000, SERVER, 80, "tcp")
+    row = apps.http_file_row({"content-length": "\xb3"}, "application/x-dosexec", conn)
+    assert row["total_bytes"] is None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ValueError, IndexError, KeyError, struct.error, UnicodeDecodeError, OverflowError],
+)
+def test_a_parser_bug_skips_the_message_not_the_run(
+    monkeypatch: pytest.MonkeyPatch, error: type[Exception]
+) -> None:
+    from triage.ingest.packets import apps, http, kerberos, smb
+
+    def boom(*_args: object, **_kwargs: object) -> None:
+        if error is UnicodeDecodeError:
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "planted")
+        raise error("planted")
+
+    for owner, name in [
+        (smb.SmbSession, "_smb2"),
+        (http.HttpStream, "_message"),
+        (apps, "dns_query_row"),
+        (apps, "tls_client_hello"),
+        (kerberos, "parse"),
+    ]:
+        monkeypatch.setattr(owner, name, boom)
+    query = dpkt.dns.DNS(id=5, qd=[dpkt.dns.DNS.Q(name=NAME, type=1)])
+    frames = [
+        *smb_pipe_session("srvsvc", SRVSVC, [15]).frames,
+        *Conversation(80, sport=50_001).handshake().send(b"GET / HTTP/1.1\r\n\r\n").frames,
+        *Conversation(443, sport=50_002).handshake().send(_client_hello("a.example")).frames,
+        udp(CLIENT, SERVER, 40_000, 53, bytes(query)),
+        udp(CLIENT, SERVER, 40_001, 88, b"\x6a\x03\x02\x01\x05"),
+    ]
+    loaded = load(capture(frames))
+    assert len(of(loaded, "conn")) == 5
+    assert not of(loaded, "smb_mapping") and not of(loaded, "http") and not of(loaded, "dns")
+    assert any("malformed" in note for note in loaded.notes)
+
+
+def test_a_capture_started_mid_session_keeps_the_client_as_originator() -> None:
+    frames = []
+    for port in (443, 80, 22, 3389, 8080, 5000):
+        frames.append(tcp(SERVER, CLIENT, port, 51_000, PSH | ACK, 9000, b"server bytes"))
+        frames.append(tcp(CLIENT, SERVER, 51_000, port, ACK, 100))
+    frames.append(udp(SERVER, CLIENT, 123, 40_123, b"\x24" + b"\0" * 47))  # an NTP reply
+    frames.append(udp(SERVER, CLIENT, 40_000, 50_000, b"x"))  # no service port: the lower one
+    conns = [r.fields for r in of(load(capture(frames)), "conn")]
+    assert all(c["id.orig_h"] == CLIENT and c["id.resp_h"] == SERVER for c in conns)
+    assert [c["id.resp_p"] for c in conns] == [443, 80, 22, 3389, 8080, 5000, 123, 40_000]
+    assert conns[6]["conn_state"] == "SHR"  # only the responder was heard
+
+
+def _dns_query(name: str, trans_id: int) -> bytes:
+    return bytes(dpkt.dns.DNS(id=trans_id, qd=[dpkt.dns.DNS.Q(name=name, type=16)]))
+
+
+def test_a_flood_of_single_query_flows_folds_into_a_few_rows() -> None:
+    resolver = "10.1.2.53"
+    frames = [
+        udp(CLIENT, resolver, 1024 + n, 53, _dns_query("a.example.com", n)) for n in range(2000)
+    ]
+    frames += [
+        udp(CLIENT, resolver, 9000 + n, 53, _dns_query("b.example.com", n)) for n in range(3)
+    ]
+    frames += [udp(CLIENT, SERVER, 40_000, 1000 + port, b"probe") for port in range(20)]
+    loaded = load(capture(frames))
+    conns = of(loaded, "conn")
+    dns_flows = [c.fields for c in conns if c.fields["id.resp_p"] == 53]
+    assert len(dns_flows) == 17 and [c.get("flows") for c in dns_flows] == [None] * 16 + [1987]
+    folded = dns_flows[-1]
+    assert folded["orig_pkts"] == 1987 and folded["conn_state"] == "S0"
+    assert folded["duration"] == 0.0  # the longest flow, not the span of them all
+    assert folded["ts"] == round(1_700_000_000.0 + 16 * 0.01, 6)
+    assert folded["last_ts"] == round(1_700_000_000.0 + 2002 * 0.01, 6)
+    assert len(conns) == 37  # one probe per port stays one row per port
+    counts = {r.fields["query"]: r.fields.get("count") for r in of(loaded, "dns")}
+    assert counts == {"a.example.com": 2000, "b.example.com": 3}
+    assert any("folded" in note for note in loaded.notes)
+
+
+def test_folded_udp_flows_keep_the_rhythm_of_a_beacon() -> None:
+    from triage.detect import SigmaDetector
+    from triage.detect.correlations import builtin_correlations
+    from triage.detect.rules import RuleSet, RuleStats
+
+    frames = [udp(CLIENT, "198.51.100.7", 40_000 + n, 4444, b"ping") for n in range(40)]
+    out = io.BytesIO()
+    writer = dpkt.pcap.Writer(out)
+    for number, frame in enumerate(frames):
+        writer.writepkt(frame, ts=1_700_000_000.0 + number * 60.0)
+    loaded = load(out.getvalue())
+    assert len(of(loaded, "conn")) == 17
+    detector = SigmaDetector(
+        RuleSet(rules=(), stats=RuleStats()), correlations=builtin_correlations()
+    )
+    fired = {d.rule_id for d in detector.detect_records(loaded.records)}
+    assert "triage-corr-zeek-beacon" in fired
+
+
+def test_dns_lookups_with_different_answers_are_not_folded() -> None:
+    frames = []
+    for n, address in enumerate(["192.0.2.1", "192.0.2.2", "192.0.2.1"]):
+        query = dpkt.dns.DNS(id=n, qd=[dpkt.dns.DNS.Q(name=NAME, type=1)])
+        answer = dpkt.dns.DNS(
+            id=n, op=dpkt.dns.DNS_QR, qd=query.qd,
+            an=[dpkt.dns.DNS.RR(name=NAME, type=1, rdata=socket.inet_aton(address))],
+        )  # fmt: skip
+        frames.append(udp(CLIENT, "10.1.2.53", 30_000 + n, 53, bytes(query)))
+        frames.append(udp("10.1.2.53", CLIENT, 53, 30_000 + n, bytes(answer)))
+    rows = [r.fields for r in of(load(capture(frames)), "dns")]
+    assert [(r["answers"], r.get("count")) for r in rows] == [("192.0.2.1", 2), ("192.0.2.2", None)]
+
+
+def _smb2_chained(message_id: int, path: str, following: int) -> bytes:
+    """An SMB2 tree connect (no NetBIOS header) whose NextCommand is `following`."""
+    encoded = path.encode("utf-16-le")
+    header = struct.pack(
+        "<4sHHIHHIIQIIQ16s", b"\xfeSMB", 64, 0, 0, 3, 1, 0, following, message_id, 0, 0,
+        0x1234, b"\0" * 16,
+    )  # fmt: skip
+    return header + struct.pack("<HHHH", 9, 0, 72, len(encoded)) + encoded
+
+
+@pytest.mark.parametrize(("following", "paths"), [(152, 2), (150, 1), (8, 1)])
+def test_smb2_compound_offsets_must_be_aligned_and_past_a_header(
+    following: int, paths: int
+) -> None:
+    first = _smb2_chained(1, "\\\\h\\IPC$", following).ljust(following, b"\0")
+    chain = first + _smb2_chained(2, "\\\\h\\C$", 0)
+    talk = Conversation(445).handshake().send(struct.pack(">I", len(chain)) + chain)
+    loaded = load(capture(talk.close().frames))
+    assert len(of(loaded, "smb_mapping")) == paths
+    assert (paths == 1) == any("malformed" in note for note in loaded.notes)
+
+
+def test_an_rpc_row_names_the_packet_its_request_starts_in() -> None:
+    call = request(3, stub=b"\0" * 3000)
+    talk = Conversation(49667).handshake().send(bind(DRSUAPI))
+    talk.send(call[:1400]).send(call[1400:])  # frames 5 and 6
+    (row,) = of(load(capture(talk.close().frames)), "dce_rpc")
+    assert row.locator == "packet:5/dce_rpc"
+    piped = smb_pipe_session("srvsvc", SRVSVC, [])
+    message = write(4, 7, b"\x11" * 16, request(15, stub=b"\0" * 3000))
+    piped.frames = piped.frames[:-2]  # reopen: drop the closing FINs
+    piped.send(message[:1400]).send(message[1400:])
+    number = len(piped.frames) - 1
+    (row,) = of(load(capture(piped.close().frames)), "dce_rpc")
+    assert row.locator == f"packet:{number}/dce_rpc"

@@ -85,7 +85,21 @@ def _notes(stats: ReadStats, table: ConnectionTable, sink: RowSink) -> tuple[str
     if table.untracked:
         notes.append(f"{table.untracked:,} packets of connections over the tracking limit")
     if table.malformed_app:
-        notes.append(f"{table.malformed_app:,} malformed SMB, DCE-RPC, DNS or TLS messages skipped")
+        notes.append(
+            f"{table.malformed_app:,} malformed SMB, DCE-RPC, HTTP, DNS, Kerberos or TLS messages "
+            "skipped"
+        )
+    if table.folded_flows:
+        notes.append(
+            f"{table.folded_flows:,} single-exchange UDP flows folded into the conn row of an "
+            "earlier one with the same client, server, port and outcome (its `flows` count), "
+            "past the first 16 of each"
+        )
+    if table.folded_dns:
+        notes.append(
+            f"{table.folded_dns:,} repeated DNS lookups folded into the row of an identical "
+            "earlier one (its `count`)"
+        )
     if table.encrypted_smb:
         notes.append(f"{table.encrypted_smb:,} SMB3 messages encrypted: their commands not read")
     if sink.dropped:

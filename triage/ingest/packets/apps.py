@@ -8,9 +8,20 @@ from collections.abc import Iterator
 import dpkt  # type: ignore[import-untyped]
 from dpkt import ssl_ciphersuites
 
+from triage.ingest.base import small_int
 from triage.ingest.packets.streams import ConnId, Row
 
-DECODE_ERRORS = (dpkt.Error, ValueError, IndexError, KeyError, TypeError, struct.error)
+# What a parser may raise on bytes it did not expect: the message is skipped and counted.
+DECODE_ERRORS = (
+    dpkt.Error,
+    ValueError,
+    UnicodeError,
+    IndexError,
+    KeyError,
+    TypeError,
+    OverflowError,
+    struct.error,
+)
 MAX_ANSWERS = 32
 HTTP_METHODS = (
     b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"PATCH ",
@@ -119,7 +130,6 @@ def http_request_row(start: str, headers: dict[str, str], depth: int) -> Row:
     uri, _, version = rest.rpartition(" ")
     if not version.startswith("HTTP/"):
         uri, version = rest, ""
-    length = headers.get("content-length", "")
     return {
         "trans_depth": depth,
         "method": method,
@@ -129,7 +139,7 @@ def http_request_row(start: str, headers: dict[str, str], depth: int) -> Row:
         "version": version.removeprefix("HTTP/") or None,
         "user_agent": headers.get("user-agent"),
         "origin": headers.get("origin"),
-        "request_body_len": int(length[:12]) if length.isdigit() else 0,
+        "request_body_len": _length(headers) or 0,
         "response_body_len": 0,
         "status_code": None,
         "status_msg": None,
@@ -139,19 +149,23 @@ def http_request_row(start: str, headers: dict[str, str], depth: int) -> Row:
 def http_response_fields(start: str, headers: dict[str, str]) -> Row:
     _, _, rest = start.partition(" ")
     code, _, message = rest.partition(" ")
-    length = headers.get("content-length", "")
     return {
-        "status_code": int(code) if code.isdigit() and len(code) == 3 else None,
+        "status_code": small_int(code) if len(code) == 3 else None,
         "status_msg": message or None,
-        "response_body_len": int(length[:12]) if length.isdigit() else 0,
+        "response_body_len": _length(headers) or 0,
     }
+
+
+def _length(headers: dict[str, str]) -> int | None:
+    """Content-Length in ASCII digits, of at most 12 of them; None for anything else."""
+    length = headers.get("content-length", "")
+    return small_int(length) if len(length) <= 12 else None
 
 
 def http_file_row(headers: dict[str, str], mime: str, conn: ConnId) -> Row:
     """A Zeek files row for a reply body whose leading bytes name its type."""
     disposition = headers.get("content-disposition", "")
     _, marker, name = disposition.partition("filename=")
-    length = headers.get("content-length", "")
     return {
         "fuid": None,
         "tx_hosts": conn.resp_h,
@@ -163,7 +177,7 @@ def http_file_row(headers: dict[str, str], mime: str, conn: ConnId) -> Row:
         "filename": name.split(";")[0].strip().strip('"') or None if marker else None,
         "is_orig": "F",
         "seen_bytes": None,
-        "total_bytes": int(length) if length.isdigit() and len(length) <= 12 else None,
+        "total_bytes": _length(headers),
         "missing_bytes": 0,
     }
 

@@ -1,12 +1,16 @@
 """The connection table: packets grouped by 5-tuple into Zeek-style conn rows (state, history,
 bytes and packets each way), each TCP direction's payload delivered in order to the SMB,
 DCE-RPC or HTTP parser or kept (its first bytes) for TLS, DNS and Kerberos; UDP DNS and
-Kerberos read per datagram."""
+Kerberos read per datagram. Every parser call is guarded: a message it cannot read is counted
+and skipped. Single-exchange UDP flows between the same two hosts and port past the first few
+fold into one conn row with a `flows` count, and repeated identical DNS lookups into one dns
+row with a `count`, so that a query flood does not become a record flood."""
 
 import bisect
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import ParamSpec
 
 from triage.ingest.packets import apps, kerberos
 from triage.ingest.packets.capture import Packet
@@ -19,13 +23,15 @@ from triage.ingest.packets.dcerpc import (
 )
 from triage.ingest.packets.http import HttpStream, mime_type
 from triage.ingest.packets.smb import MESSAGE_HEAD, SmbSession, nbss_length
-from triage.ingest.packets.streams import ConnId, Framer, Row, RowSink
+from triage.ingest.packets.streams import ConnId, Entry, Framer, Row, RowSink
 from triage.ingest.packets.tcp import ACK, FIN, RST, SYN, Side, conn_state, history_letter, in_order
 
 HEAD_BYTES = 8 * 1024  # first payload bytes kept per direction for HTTP, TLS and DNS
 HEAD_BUDGET = 64 * 1024 * 1024  # all kept first bytes together
 MAX_PARSED_STREAMS = 20_000  # connections handed to the SMB, DCE-RPC or HTTP parser
-_SERVER_PORTS = frozenset({53, 67, 69, 88, 123, 135, 137, 138, 139, 161, 389, 445, 500, 514})
+# Single-exchange UDP flows of one client, server, port and outcome kept as their own conn rows
+# before the rest fold into one: enough for the beacon correlation to see their rhythm.
+FOLD_AFTER = 16
 _PORT_SERVICES = {
     21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "dns", 67: "dhcp", 68: "dhcp",
     80: "http", 88: "krb", 110: "pop3", 123: "ntp", 135: "dce_rpc", 137: "netbios-ns",
@@ -34,6 +40,9 @@ _PORT_SERVICES = {
     3389: "rdp", 5060: "sip", 5985: "http", 5986: "ssl", 8080: "http", 8443: "ssl",
 }  # fmt: skip
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_SUMMED = ("orig_bytes", "resp_bytes", "missed_bytes", "orig_pkts", "orig_ip_bytes",
+           "resp_pkts", "resp_ip_bytes")  # fmt: skip
+P = ParamSpec("P")
 
 
 @dataclass(slots=True)
@@ -76,6 +85,8 @@ class ConnectionTable:
     head_bytes: int = 0
     dns_pending: dict[tuple[str, int], Row] = field(default_factory=dict)
     malformed_app: int = 0
+    folded_flows: int = 0  # single-exchange UDP flows folded into another flow's conn row
+    folded_dns: int = 0  # dns rows folded into an identical earlier lookup's row
     encrypted_smb: int = 0
     current: tuple[float, int] = (0.0, 0)  # the packet being read: its time and number
 
@@ -98,13 +109,17 @@ class ConnectionTable:
             connection = self.connections[key] = self._open(key, packet)
         self._update(connection, packet)
 
+    def _safely(self, parse: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> bool:
+        """Run one application parser call; a message it cannot read is counted, not raised."""
+        try:
+            parse(*args, **kwargs)
+        except apps.DECODE_ERRORS:
+            self.malformed_app += 1
+            return False
+        return True
+
     def _open(self, key: tuple[object, ...], packet: Packet) -> Connection:
-        forward = True
-        if packet.proto == "tcp" and packet.flags & (SYN | ACK) == SYN | ACK:
-            forward = False
-        elif packet.proto != "icmp" and packet.flags & SYN == 0:
-            forward = not (packet.sport in _SERVER_PORTS and packet.dport not in _SERVER_PORTS)
-        if forward:
+        if _sender_originates(packet):
             conn = ConnId(
                 _uid(packet.number),
                 packet.src,
@@ -138,9 +153,9 @@ class ConnectionTable:
         if conn.proto == "udp":
             side.payload += len(packet.payload)
             if 53 in (conn.orig_p, conn.resp_p):
-                self._dns(connection, packet, from_orig)
+                self._safely(self._dns, connection, packet, from_orig)
             elif conn.resp_p == 88:
-                self._kerberos(connection, packet.payload)
+                self._safely(self._kerberos, connection, packet.payload)
             return
         if conn.proto != "tcp":
             side.payload += len(packet.payload)
@@ -163,13 +178,14 @@ class ConnectionTable:
     ) -> None:
         if connection.mode is None and from_orig:
             connection.mode = self._choose(connection, data)
-        if connection.smb is not None:
-            connection.smb.ts, connection.smb.number = packet.ts, packet.number
         if connection.http is not None:
             stream = connection.http[0 if from_orig else 1]
-            stream.feed(data, ts=packet.ts, number=packet.number)
+            if not self._safely(stream.feed, data, ts=packet.ts, number=packet.number):
+                stream.stopped = True  # where its next message starts is no longer known
         elif side.framer is not None:
-            side.framer.feed(data)
+            framer = side.framer
+            if not self._safely(framer.feed, data, packet=(packet.ts, packet.number)):
+                framer.broken = True
         elif connection.mode in (None, "head") and len(side.head) < HEAD_BYTES:
             keep = min(HEAD_BYTES - len(side.head), len(data), HEAD_BUDGET - self.head_bytes)
             if keep > 0:
@@ -210,34 +226,36 @@ class ConnectionTable:
             on_ntlm=lambda row: self._row(connection, "ntlm", row),
         )
         connection.smb = smb
-        connection.orig.framer = Framer(
-            header_size=4,
-            length_of=nbss_length,
-            head_cap=MESSAGE_HEAD,
-            on_message=smb.client_message,
-        )
-        connection.resp.framer = Framer(
-            header_size=4,
-            length_of=nbss_length,
-            head_cap=MESSAGE_HEAD,
-            on_message=smb.server_message,
-        )
+
+        def reader(handler: Callable[[bytes, bool], None]) -> Framer:
+            def message(data: bytes, cut: bool) -> None:
+                smb.ts, smb.number = framer.started  # the packet of the message's first byte
+                self._safely(handler, data, cut)
+
+            framer = Framer(
+                header_size=4, length_of=nbss_length, head_cap=MESSAGE_HEAD, on_message=message
+            )
+            return framer
+
+        connection.orig.framer = reader(smb.client_message)
+        connection.resp.framer = reader(smb.server_message)
 
     def _start_rpc(self, connection: Connection) -> None:
         rpc = RpcSession(on_call=lambda call: self._rpc_call(connection, call))
         connection.rpc = rpc
 
         def client(pdu: bytes, _cut: bool) -> None:
-            rpc.client(pdu, ts=self.current[0], number=self.current[1])
+            ts, number = client_framer.started  # the packet of the PDU's first byte
+            self._safely(rpc.client, pdu, ts=ts, number=number)
 
-        connection.orig.framer = Framer(
+        def server(pdu: bytes, _cut: bool) -> None:
+            self._safely(rpc.server, pdu)
+
+        connection.orig.framer = client_framer = Framer(
             header_size=HEADER, length_of=fragment_length, head_cap=1024, on_message=client
         )
         connection.resp.framer = Framer(
-            header_size=HEADER,
-            length_of=fragment_length,
-            head_cap=1024,
-            on_message=lambda p, _c: rpc.server(p),
+            header_size=HEADER, length_of=fragment_length, head_cap=1024, on_message=server
         )
 
     # Rows ---------------------------------------------------------------------------------
@@ -345,21 +363,40 @@ class ConnectionTable:
     # The end of the capture ----------------------------------------------------------------
 
     def finish(self) -> None:
-        """Rows from each connection's first bytes, then one conn row per connection."""
+        """Rows from each connection's first bytes, then one conn row per connection (past
+        FOLD_AFTER, single-exchange UDP flows of one kind folded into one), then repeated
+        lookups folded."""
         connections = [*self.finished, *self.connections.values()]
+        exchanges: dict[tuple[object, ...], list[tuple[Connection, Row]]] = {}
         for connection in connections:
-            try:
-                service = self._heads(connection)
-            except apps.DECODE_ERRORS:
-                self.malformed_app += 1
-                service = None
-            self._conn_row(connection, service)
+            row = _conn_fields(connection, self._service(connection))
+            conn = connection.conn
+            if conn.proto == "udp" and connection.orig.packets + connection.resp.packets <= 2:
+                key = (conn.orig_h, conn.resp_h, conn.resp_p, row["service"], row["conn_state"])
+                exchanges.setdefault(key, []).append((connection, row))
+            else:
+                self._conn_row(connection, row)
+        for group in exchanges.values():
+            for connection, row in group[:FOLD_AFTER]:
+                self._conn_row(connection, row)
+            if len(group) > FOLD_AFTER:
+                self._conn_row(group[FOLD_AFTER][0], _folded(group[FOLD_AFTER:]))
+                self.folded_flows += len(group) - FOLD_AFTER - 1
+        self._fold_dns()
         for connection in connections:
             for rpc in _rpc_sessions(connection):
                 self.malformed_app += rpc.malformed
             if connection.smb is not None:
                 self.malformed_app += connection.smb.malformed
                 self.encrypted_smb += connection.smb.encrypted
+
+    def _service(self, connection: Connection) -> str | None:
+        """Rows from the connection's first bytes, and the service they show."""
+        try:
+            return self._heads(connection)
+        except apps.DECODE_ERRORS:
+            self.malformed_app += 1
+            return None
 
     def _heads(self, connection: Connection) -> str | None:
         conn, orig, resp = connection.conn, bytes(connection.orig.head), bytes(connection.resp.head)
@@ -396,21 +433,25 @@ class ConnectionTable:
 
     def _http(self, connection: Connection, requests: HttpStream, replies: HttpStream) -> None:
         """An http row per request, completed by its reply; a files row per typed body."""
-        for index, message in enumerate(requests.messages):
-            row = apps.http_request_row(message.start, message.headers, index + 1)
-            self.current = (message.ts, message.number)
-            mime = None
-            if index < len(replies.messages):
-                reply = replies.messages[index]
-                row.update(apps.http_response_fields(reply.start, reply.headers))
-                mime = mime_type(replies.bodies.get(index, b""))
-                row["resp_mime_types"] = mime
-            self._row(connection, "http", row)
-            if mime is not None:
-                self.current = (reply.ts, reply.number)
-                self._row(
-                    connection, "files", apps.http_file_row(reply.headers, mime, connection.conn)
-                )
+        for index in range(len(requests.messages)):
+            self._safely(self._http_exchange, connection, requests, replies, index)
+
+    def _http_exchange(
+        self, connection: Connection, requests: HttpStream, replies: HttpStream, index: int
+    ) -> None:
+        message = requests.messages[index]
+        row = apps.http_request_row(message.start, message.headers, index + 1)
+        self.current = (message.ts, message.number)
+        mime = None
+        if index < len(replies.messages):
+            reply = replies.messages[index]
+            row.update(apps.http_response_fields(reply.start, reply.headers))
+            mime = mime_type(replies.bodies.get(index, b""))
+            row["resp_mime_types"] = mime
+        self._row(connection, "http", row)
+        if mime is not None:
+            self.current = (reply.ts, reply.number)
+            self._row(connection, "files", apps.http_file_row(reply.headers, mime, connection.conn))
 
     def _at(self, side: Side, offset: int) -> None:
         """Make the packet that carried this byte of the side's first bytes the current one."""
@@ -419,31 +460,105 @@ class ConnectionTable:
             _, ts, number = side.marks[index]
             self.current = (ts, number)
 
-    def _conn_row(self, connection: Connection, service: str | None) -> None:
-        conn, orig, resp = connection.conn, connection.orig, connection.resp
-        if service is None and (orig.payload or resp.payload):
-            service = _PORT_SERVICES.get(conn.resp_p) if conn.proto != "icmp" else None
-        row: Row = {
-            "proto": conn.proto,
-            "service": service,
-            "duration": round(connection.last_ts - connection.first_ts, 6),
-            "orig_bytes": orig.payload,
-            "resp_bytes": resp.payload,
-            "conn_state": conn_state(
-                conn.proto, connection.flags_orig, connection.flags_resp, answered=resp.packets > 0
-            ),
-            "local_orig": None,
-            "local_resp": None,
-            "missed_bytes": orig.missed + resp.missed,
-            "history": connection.history or None,
-            "orig_pkts": orig.packets,
-            "orig_ip_bytes": orig.ip_bytes,
-            "resp_pkts": resp.packets,
-            "resp_ip_bytes": resp.ip_bytes,
-        }
+    def _conn_row(self, connection: Connection, row: Row) -> None:
         self.sink.add(
-            number=connection.first_number, ts=connection.first_ts, log="conn", conn=conn, row=row
+            number=connection.first_number,
+            ts=connection.first_ts,
+            log="conn",
+            conn=connection.conn,
+            row=row,
         )
+
+    def _fold_dns(self) -> None:
+        """A lookup repeated with the same answer (same client, server, name, type, response
+        code and answer set) becomes one row: the first, with a `count` and the `last_ts`."""
+        kept: list[Entry] = []
+        first: dict[tuple[object, ...], Row] = {}
+        for entry in sorted(self.sink.entries, key=lambda e: e.number):
+            row = entry.row
+            if entry.log != "dns":
+                kept.append(entry)
+                continue
+            answers = row.get("answers")
+            key = (
+                *(row.get(name) for name in ("id.orig_h", "id.resp_h", "proto", "query")),
+                *(row.get(name) for name in ("qtype", "rcode", "AA", "TC")),
+                frozenset(answers.split(",")) if isinstance(answers, str) else None,
+            )
+            earlier = first.get(key)
+            if earlier is None:
+                first[key] = row
+                kept.append(entry)
+                continue
+            count = earlier.get("count")
+            earlier["count"] = (count if isinstance(count, int) else 1) + 1
+            earlier["last_ts"] = row.get("ts")
+            self.folded_dns += 1
+        self.sink.entries = kept
+
+
+def _sender_originates(packet: Packet) -> bool:
+    """Whether a connection's first packet came from its originator: a SYN tells; otherwise (a
+    capture started mid-session, UDP) the responder is the side on a well-known service port,
+    else the side on the lower port."""
+    if packet.proto == "icmp":
+        return True
+    if packet.proto == "tcp" and packet.flags & SYN:
+        return not packet.flags & ACK
+    source, destination = _service_rank(packet.sport), _service_rank(packet.dport)
+    if source != destination:
+        return destination > source
+    return packet.dport <= packet.sport
+
+
+def _service_rank(port: int) -> int:
+    return 2 if port in _PORT_SERVICES else 1 if port <= 1023 else 0
+
+
+def _conn_fields(connection: Connection, service: str | None) -> Row:
+    """A Zeek conn row's fields (the connection's id aside)."""
+    conn, orig, resp = connection.conn, connection.orig, connection.resp
+    if service is None and (orig.payload or resp.payload):
+        service = _PORT_SERVICES.get(conn.resp_p) if conn.proto != "icmp" else None
+    return {
+        "proto": conn.proto,
+        "service": service,
+        "duration": round(connection.last_ts - connection.first_ts, 6),
+        "orig_bytes": orig.payload,
+        "resp_bytes": resp.payload,
+        "conn_state": conn_state(
+            conn.proto,
+            connection.flags_orig,
+            connection.flags_resp,
+            answered=resp.packets > 0,
+            asked=orig.packets > 0,
+        ),
+        "local_orig": None,
+        "local_resp": None,
+        "missed_bytes": orig.missed + resp.missed,
+        "history": connection.history or None,
+        "orig_pkts": orig.packets,
+        "orig_ip_bytes": orig.ip_bytes,
+        "resp_pkts": resp.packets,
+        "resp_ip_bytes": resp.ip_bytes,
+    }
+
+
+def _folded(group: list[tuple[Connection, Row]]) -> Row:
+    """One conn row for single-exchange UDP flows of one client, server, port and outcome: the
+    first flow's row with the others' bytes and packets added, `flows` and the `last_ts`; its
+    duration stays the longest single flow's, not the span of them all."""
+    row = dict(group[0][1])
+    for _, other in group[1:]:
+        for name in _SUMMED:
+            total, more = row[name], other[name]
+            if isinstance(total, int) and isinstance(more, int):
+                row[name] = total + more
+    durations = [d for _, other in group if isinstance(d := other["duration"], float | int)]
+    row["duration"] = max(durations, default=0.0)
+    row["flows"] = len(group)
+    row["last_ts"] = round(max(connection.first_ts for connection, _ in group), 6)
+    return row
 
 
 def _length_prefixed(head: bytes) -> Iterator[tuple[int, bytes]]:

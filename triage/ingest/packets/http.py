@@ -3,6 +3,8 @@ with bodies skipped by Content-Length or chunk sizes and never kept."""
 
 from dataclasses import dataclass, field
 
+from triage.ingest.base import small_int
+
 MAX_HEAD = 16 * 1024  # one message's start line and headers
 MAX_MESSAGES = 256  # per direction
 BODY_PREFIX = 16  # first body bytes kept, for the file type
@@ -113,10 +115,11 @@ class HttpStream:
                 headers.setdefault(name.strip().lower(), value.strip())
         self.messages.append(HttpMessage(*self._started, start, headers))
         length = headers.get("content-length", "")
+        size = small_int(length) if len(length) <= 12 else None
         if "chunked" in headers.get("transfer-encoding", "").lower():
             self._chunked = True
-        elif length.isdigit() and len(length) <= 12:
-            self._skip, self._trailer = int(length), 0
+        elif size is not None:
+            self._skip, self._trailer = size, 0
         elif not self.request and not code.startswith(_NO_BODY):
             self.stopped = True  # the body runs to the end of the connection
 

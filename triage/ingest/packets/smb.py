@@ -44,7 +44,7 @@ class SmbSession:
     on_file: FileEvent
     on_call: Callable[[RpcCall], None]
     on_ntlm: Callable[[Row], Row | None]
-    ts: float = 0.0
+    ts: float = 0.0  # time and packet of the first byte of the message being read
     number: int = 0
     malformed: int = 0
     encrypted: int = 0  # SMB3 transform messages: their commands cannot be read
@@ -89,6 +89,9 @@ class SmbSession:
             elif not from_client and is_response:
                 self._smb2_response(data, base, command, message_id)
             if not following:
+                return
+            if following % 8 or following < 64:  # NextCommand: 8-byte aligned, past a header
+                self.malformed += 1
                 return
             base += following
 
@@ -261,11 +264,14 @@ class SmbSession:
         if pipe:
             rpc = RpcSession(on_call=self.on_call, named_pipe=name.lower())
             opened.rpc = rpc
-            opened.client = Framer(
-                header_size=HEADER,
-                length_of=fragment_length,
-                head_cap=1024,
-                on_message=lambda pdu, _cut: rpc.client(pdu, ts=self.ts, number=self.number),
+
+            def client(pdu: bytes, _cut: bool) -> None:
+                # Named by the SMB message that carried the PDU's first byte.
+                ts, number = client_framer.started
+                rpc.client(pdu, ts=ts, number=number)
+
+            opened.client = client_framer = Framer(
+                header_size=HEADER, length_of=fragment_length, head_cap=1024, on_message=client
             )
             opened.server = Framer(
                 header_size=HEADER,
@@ -280,7 +286,9 @@ class SmbSession:
         if known is None:
             return
         if known.client is not None:
-            known.client.feed(data, missing=max(0, declared - len(data)))
+            known.client.feed(
+                data, missing=max(0, declared - len(data)), packet=(self.ts, self.number)
+            )
         elif not known.written:
             known.written = True
             self.on_file("SMB::FILE_WRITE", known.tree, known.name, None)

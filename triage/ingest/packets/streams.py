@@ -67,14 +67,20 @@ class Framer:
     head_cap: int
     on_message: Callable[[bytes, bool], None]
     broken: bool = False
+    started: tuple[float, int] = (0.0, 0)  # time and packet of the current message's first byte
     _head: bytearray = field(default_factory=bytearray)
     _length: int = 0
     _seen: int = 0
 
-    def feed(self, data: bytes, *, missing: int = 0) -> None:
-        """Feed the next bytes; `missing` more bytes followed them that the caller never had."""
+    def feed(
+        self, data: bytes, *, missing: int = 0, packet: tuple[float, int] | None = None
+    ) -> None:
+        """Feed the next bytes; `missing` more bytes followed them that the caller never had.
+        `packet` (time, number) carried them: a message is named by the one of its first byte."""
         at = 0
         while at < len(data) and not self.broken:
+            if not self._length and not self._head and packet is not None:
+                self.started = packet
             if not self._length:
                 take = min(self.header_size - len(self._head), len(data) - at)
                 self._head += data[at : at + take]

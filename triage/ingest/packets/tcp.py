@@ -82,10 +82,10 @@ def history_letter(packet: Packet, from_orig: bool) -> str:
     return letter if from_orig else letter.lower()
 
 
-def conn_state(proto: str, orig: int, resp: int, *, answered: bool) -> str:
-    """Zeek's conn_state, from the TCP flags each side sent (UDP and ICMP: answered or not)."""
+def conn_state(proto: str, orig: int, resp: int, *, answered: bool, asked: bool = True) -> str:
+    """Zeek's conn_state, from the TCP flags each side sent (UDP and ICMP: which sides spoke)."""
     if proto != "tcp":
-        return "SF" if answered else "S0"
+        return ("SF" if asked else "SHR") if answered else "S0"
     syn = bool(orig & SYN)
     syn_ack = bool(resp & SYN)
     if syn and not syn_ack:
