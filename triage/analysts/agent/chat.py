@@ -5,6 +5,7 @@ mode bound for the draft turn. langchain_openai is imported only when a model is
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from triage.analysts.agent.draft import draft_json_schema
 from triage.analysts.agent.endpoint import OutputMode
@@ -12,6 +13,11 @@ from triage.analysts.agent.endpoint import OutputMode
 if TYPE_CHECKING:
     import httpx
     from langchain_core.language_models import BaseChatModel
+
+# The most tokens one answer may take: a draft with several findings, techniques, timeline
+# entries and actions is well under it. An endpoint left unbounded (llama-cpp-python's server)
+# lets a small model ramble to the end of its context, minutes on a CPU.
+MAX_ANSWER_TOKENS = 2048
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +89,21 @@ def chat_model(config: AgentConfig, model: str, *, timeout: float) -> "BaseChatM
         http_client=model_http_client(config.http_client),
         http_async_client=_async_http_client(),
         temperature=0,
+        extra_body=_answer_cap(config.base_url),
     )
+
+
+def _answer_cap(base_url: str | None) -> dict[str, Any] | None:
+    """`max_tokens` in the request body for an OpenAI-compatible server. ChatOpenAI would send
+    its own cap as `max_completion_tokens`, which llama-cpp-python's server ignores; OpenAI
+    itself refuses `max_tokens` for its reasoning models, so it is left unbounded there."""
+    try:
+        host = urlsplit(base_url).hostname if base_url else None
+    except ValueError:
+        host = None
+    if host is None or host == "api.openai.com":
+        return None
+    return {"max_tokens": MAX_ANSWER_TOKENS}
 
 
 def bind_output_mode(chat: "BaseChatModel", mode: OutputMode) -> Any:

@@ -256,12 +256,12 @@ class AgentEngine:
         draft: Draft | None = None
         problems: list[str] = []
         if isinstance(final, AIMessage) and not final.tool_calls and final.content:
-            draft, problem = parse_draft(str(final.content))
+            draft, problem = _parsed(final)
             problems = [problem] if problem else []
         if draft is None and not problems:
             # The loop stopped on the step budget or without an answer: ask for the draft.
             conversation = self._finish(chat, model, conversation, None, tally, deadline, notes)
-            draft, problem = parse_draft(str(conversation[-1].content))
+            draft, problem = _parsed(conversation[-1])
             problems = [problem] if problem else []
         if draft is not None:
             problems = self._check(draft, case, catalog)
@@ -269,7 +269,7 @@ class AgentEngine:
             return draft
         notes.append(f"validation ({model}): {'; '.join(problems[:4])}; one repair turn")
         conversation = self._finish(chat, model, conversation, problems, tally, deadline, notes)
-        draft, problem = parse_draft(str(conversation[-1].content))
+        draft, problem = _parsed(conversation[-1])
         if draft is None:
             raise ModelAttemptFailed(f"repair failed: {problem}", escalate=True)
         problems = self._check(draft, case, catalog)
@@ -362,6 +362,10 @@ class AgentEngine:
             request = [*conversation, HumanMessage(instruction)]
             try:
                 reply = bind_output_mode(chat, mode).invoke(request)
+            except openai.LengthFinishReasonError as exc:
+                # The endpoint answered, but the answer was cut at the length limit (the SDK
+                # refuses to parse it): an answer all the same, counted and checked as one.
+                reply = _cut_answer(exc)
             except (openai.BadRequestError, openai.InternalServerError) as exc:
                 if mode == "prompted":
                     raise _model_failure(exc) from exc
@@ -375,6 +379,35 @@ class AgentEngine:
             tally.count(reply)
             return [*request, reply]
         raise ModelAttemptFailed("no structured-output mode left", escalate=True)
+
+
+def _cut_answer(exc: Any) -> "AIMessage":
+    """The truncated answer of a LengthFinishReasonError as a message, with its usage."""
+    from langchain_core.messages import AIMessage
+
+    choices = getattr(exc.completion, "choices", None) or []
+    content = (choices[0].message.content or "") if choices else ""
+    usage = getattr(exc.completion, "usage", None)
+    metadata = None
+    if usage is not None:
+        metadata = {
+            "input_tokens": int(usage.prompt_tokens or 0),
+            "output_tokens": int(usage.completion_tokens or 0),
+            "total_tokens": int(usage.total_tokens or 0),
+        }
+    return AIMessage(
+        content=str(content),
+        usage_metadata=metadata,
+        response_metadata={"finish_reason": "length"},
+    )
+
+
+def _parsed(reply: "BaseMessage") -> tuple[Draft | None, str | None]:
+    """parse_draft of a reply, saying so when the endpoint cut the answer at its length limit."""
+    draft, problem = parse_draft(str(reply.content))
+    if draft is None and reply.response_metadata.get("finish_reason") == "length":
+        problem = f"the answer was cut at the length limit: {problem}"
+    return draft, problem
 
 
 def _model_failure(exc: Exception) -> ModelAttemptFailed:
