@@ -285,3 +285,20 @@ def test_urls_inside_any_printed_value_are_scrubbed() -> None:
     shown = json.dumps(scrubbed(value))
     assert "p4ss" not in shown and "t0k" not in shown and "frag" not in shown
     assert "https://chroma.example:8000/?token=***" in shown
+
+
+def test_doctor_shows_what_the_endpoint_refused_before(
+    clean_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from triage.analysts.agent.endpoint import EndpointMemory, endpoint_key
+    from triage.settings import load_settings
+
+    base = "http://127.0.0.1:9/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", base)
+    monkeypatch.setenv("TRIAGE_MODEL", "small,large")
+    home = load_settings().home
+    EndpointMemory(home).remember_refusal(endpoint_key(base, "small"), "json_schema", "HTTP 500")
+    _, result = _doctor(capsys, "--offline")
+    support = result["model_endpoint"]["structured_output"]
+    assert support["small"] == {"modes": ["json_object", "prompted"], "refused": ["json_schema"]}
+    assert support["large"]["refused"] == []

@@ -91,6 +91,16 @@ def scrubbed(value: Any) -> Any:
     return value
 
 
+def structured_output(settings: Settings, base: str | None) -> dict[str, Any]:
+    """Per configured model, the structured-output modes the endpoint has not refused yet and
+    those it refused, as earlier runs remembered them (TRIAGE_HOME/agent/endpoints.json)."""
+    from triage.analysts.agent.endpoint import structured_output_support
+
+    return {
+        model: structured_output_support(settings.home, base, model) for model in settings.models
+    }
+
+
 def model_endpoint(settings: Settings) -> Check:
     """One GET of {base}/models without the API key or any userinfo, redirects not followed:
     any HTTP answer but a redirect means reachable. With --offline, loopback only."""
@@ -102,7 +112,11 @@ def model_endpoint(settings: Settings) -> Check:
     if not base and not settings.model:
         return {"status": "not configured", "detail": "no model or endpoint: rules engine only"}
     raw = (base or OPENAI_DEFAULT).rstrip("/")
-    check: Check = {"endpoint": public_text_url(raw), "model": settings.model}
+    check: Check = {
+        "endpoint": public_text_url(raw),
+        "model": settings.model,
+        "structured_output": structured_output(settings, base),
+    }
     try:
         parts = urlsplit(raw)
         host, port = parts.hostname or "", parts.port
@@ -262,6 +276,10 @@ def _print_text(result: dict[str, Any]) -> None:
         check = result[name]
         out(f"{name.replace('_', ' ')}: {check['status']}")
         out(f" — {check['detail']}\n" if check.get("detail") else "\n")
+        for model, support in check.get("structured_output", {}).items():
+            refused = ", ".join(support["refused"]) or "nothing yet"
+            modes = " → ".join(support["modes"])
+            out(f"  {model}: structured output {modes}; refused {refused}\n")
     for pack in result["rule_packs"]["packs"]:
         out(f"  pack {pack['name']} {pack['version']}: {pack['rules']} rules\n")
     out("bundled data\n")
