@@ -1,6 +1,7 @@
 """Phishing signals in an e-mail's own content (brand impersonation, lure language, deceptive
 links, risky attachments), each a Detection citing the header and body records that show it."""
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from email.header import decode_header, make_header
@@ -100,7 +101,6 @@ class EmailPhishingDetector:
             sorted(self._brand_of, key=len, reverse=True), in_a_name=True
         )
         self._text_words = _words_pattern(sorted((n for n, _ in anywhere), key=len, reverse=True))
-        self._claims_of: tuple[Message, list[tuple[str, str, Record]]] | None = None
 
     def detect(self, incident: Incident) -> Sequence[Detection]:
         by_artifact: dict[str, list[Record]] = {}
@@ -158,7 +158,7 @@ class EmailPhishingDetector:
             text = body.raw[:MAX_SCAN_CHARS]
             links += [Link(body, shown, url) for shown, url in anchored_links(text)]
             links += [Link(body, "", m.group(1)) for m in BARE_URL.finditer(text)]
-        return Message(
+        message = Message(
             artifact_id=artifact_id,
             headers=headers,
             display_name=(display or (from_value if "@" not in from_value else ""))[
@@ -171,6 +171,7 @@ class EmailPhishingDetector:
             links=tuple(links[:MAX_LINKS]),
             recipient_domains=frozenset(self.registrable(a.rpartition("@")[2]) for a in recipients),
         )
+        return dataclasses.replace(message, claims=tuple(self._find_claims(message)))
 
     def _findings(self, message: Message, records: list[Record]) -> list[Finding]:
         lure = lure_finding(message)
@@ -197,9 +198,10 @@ class EmailPhishingDetector:
 
     def claims(self, message: Message) -> list[tuple[str, str, Record]]:
         """(brand, words, record) for each place the message names a brand: the sender's name,
-        the subject, the first body that does. Worked out once per message."""
-        if self._claims_of is not None and self._claims_of[0] is message:
-            return self._claims_of[1]
+        the subject, the first body that does (read once, when the message is)."""
+        return list(message.claims)
+
+    def _find_claims(self, message: Message) -> list[tuple[str, str, Record]]:
         found = []
         sender = message.headers.get("from")
         name = _readable_name(message.display_name)
@@ -218,7 +220,6 @@ class EmailPhishingDetector:
                 found.append((self._brand_of[key], _shown(text, match), record))
                 if record.source == "email.body":
                     break  # one body is enough to say the message names the brand
-        self._claims_of = (message, found)
         return found
 
     def brand_domain(self, domain: str) -> bool:

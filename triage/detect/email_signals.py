@@ -53,6 +53,7 @@ class Message:
     attachments: tuple[Record, ...]
     links: tuple[Link, ...]
     recipient_domains: frozenset[str] = field(default_factory=frozenset)
+    claims: tuple[tuple[str, str, Record], ...] = ()  # (brand, words, record), see judge.claims
 
 
 @dataclass(frozen=True)
