@@ -257,7 +257,7 @@ def _fan_outs() -> tuple[Correlation, ...]:
         Threshold(
             rule_id="triage-corr-rdp-auth-many-accounts-one-source",
             title="Remote Desktop authentications for several accounts from one address",
-            level="medium",
+            level="low",  # the same jump hosts as the 4624 twin above
             description="One hour or less saw Remote Desktop network authentications (1149) for "
             "at least 3 distinct accounts from one client address.",
             group_by=("Param3",),
