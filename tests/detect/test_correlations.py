@@ -157,6 +157,25 @@ def test_many_ports_of_one_host_is_a_port_scan_in_zeek_and_flows() -> None:
     assert "triage-corr-zeek-port-scan" not in correlate([conn(n, 1000 + n) for n in range(24)])
 
 
+def test_many_pipes_opened_over_the_network_within_seconds_is_a_sweep() -> None:
+    pipes = ["lsass", "srvsvc", "wkssvc", "atsvc", "epmapper", "eventlog", "ntsvcs", "browser"]
+    pipes += ["scerpc", "trkwks", "tapsrv", "InitShutdown"]
+
+    def pipe(number: int, name: str, seconds: float, image: str = "System") -> Record:
+        fields: dict[str, Scalar] = {"Channel": "Microsoft-Windows-Sysmon/Operational"}
+        fields |= {"EventID": 18, "Computer": "dc1", "Image": image, "PipeName": f"\\{name}"}
+        return event(number, seconds, "Sysmon", **fields)
+
+    sweep = [pipe(n, name, n * 0.1) for n, name in enumerate(pipes)]
+    assert correlate(sweep)["triage-corr-remote-pipe-sweep"].techniques == ("T1046",)
+    # A logon's handful of pipes, repeated all day, and local clients are not a sweep.
+    logons = [pipe(n, pipes[n % 4], n * 0.1) for n in range(40)]
+    local = [pipe(n, name, n * 0.1, image="C:\\Windows\\mmc.exe") for n, name in enumerate(pipes)]
+    slow = [pipe(n, name, n * 2.0) for n, name in enumerate(pipes)]
+    for quiet in (logons, local, slow):
+        assert "triage-corr-remote-pipe-sweep" not in correlate(quiet)
+
+
 def sec(number: int, seconds: float, event_id: int, **fields: Scalar) -> Record:
     return event(number, seconds, "Security", Channel="Security", EventID=event_id, **fields)
 
@@ -190,6 +209,7 @@ def repeated(count: int, event_id: int, **fields: Scalar) -> list[Record]:
 
 
 IP = {"IpAddress": "10.0.0.66"}
+HOUND = {"Status": "0x0", "TargetUserName": "eve@CORP.EXAMPLE", "IpAddress": "::ffff:10.0.0.66"}
 RC4 = {"Status": "0x0", "TicketEncryptionType": "0x17", "TargetUserName": "eve@CORP.EXAMPLE"}
 
 
@@ -245,6 +265,20 @@ WINDOWS_CASES: list[tuple[str, list[Record], list[Record]]] = [
         "triage-corr-service-ticket-sweep",
         tgs(20, lambda n: f"svc_app{n}", Status="0x0", TargetUserName="eve@CORP"),
         tgs(40, lambda n: "krbtgt", Status="0x0", TargetUserName="eve@CORP"),
+    ),
+    (
+        "triage-corr-computer-ticket-sweep",
+        many(10, lambda n: sec(n, n, 4769, ServiceName=f"SRV{n}$", **HOUND)),
+        # The same ten hosts over ten minutes, and a computer's own tickets in a burst.
+        [
+            *many(10, lambda n: sec(n, n * 60, 4769, ServiceName=f"SRV{n}$", **HOUND)),
+            *many(
+                10,
+                lambda n: sec(
+                    n, n, 4769, ServiceName=f"SRV{n}$", **{**HOUND, "TargetUserName": "WS1$@CORP"}
+                ),
+            ),
+        ],
     ),
     (
         "triage-corr-sam-enumeration-burst",
@@ -450,6 +484,32 @@ def test_preauth_disabled_then_roasted() -> None:
     assert "triage-corr-preauth-disabled-then-asrep" in correlate([changed, roasted])
     normal = sec(2, 60, 4768, TargetUserName="svc_x", PreAuthType="2", Status="0x0")
     assert "triage-corr-preauth-disabled-then-asrep" not in correlate([changed, normal])
+
+
+def test_sweeps_of_many_hosts_name_valid_accounts_and_share_discovery() -> None:
+    shares = correlate(by_host(5, 5140, **SHARE))["triage-corr-admin-share-sweep"]
+    assert "T1135" in shares.techniques
+    rdp = correlate(by_host(3, 4624, TargetUserName="eve", **RDP))
+    assert "T1078" in rdp["triage-corr-rdp-fan-out-account"].techniques
+    auth = correlate(many(3, lambda n: rdp_auth(n, n, "eve", "10.0.0.66", f"HOST{n}")))
+    assert "T1078" in auth["triage-corr-rdp-auth-fan-out-account"].techniques
+
+
+def test_a_users_program_creating_a_system_process_is_token_theft() -> None:
+    rule_id = "triage-corr-user-process-creates-system-process"
+    user = {"Computer": "WS1", "SubjectUserSid": "S-1-5-21-1-2-3-1105", "SubjectUserName": "eve"}
+    system = {"Computer": "WS1", "SubjectUserSid": "S-1-5-18", "SubjectUserName": "WS1$"}
+    tool = sec(1, 0, 4688, NewProcessId="0x105c", NewProcessName="C:\\x\\tool.exe", **user)
+    shell = sec(2, 2, 4688, ProcessId="0x105C", NewProcessName="C:\\W\\cmd.exe", **system)
+    found = correlate([tool, shell])[rule_id]
+    assert found.techniques == ("T1134.001", "T1134.002")
+    assert [ref.locator for ref in found.records] == ["line:1", "line:2"]
+    # A service's own child, a user's own child, and a reused process id much later.
+    service = sec(1, 0, 4688, NewProcessId="0x105c", **{**user, "SubjectUserSid": "S-1-5-18"})
+    child = sec(2, 2, 4688, ProcessId="0x105c", **user)
+    late = sec(2, 3600, 4688, ProcessId="0x105c", **system)
+    for pair in ([service, shell], [tool, child], [tool, late]):
+        assert rule_id not in correlate(pair)
 
 
 def _process(

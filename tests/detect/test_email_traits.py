@@ -107,3 +107,78 @@ def test_a_long_whitespace_run_after_a_greeting_stays_linear(tmp_path: Path) -> 
 def test_first_name_mailboxes_are_not_greeted_by_address(tmp_path: Path) -> None:
     text = LEGIT.replace("To: reader@corp.example.com", "To: jane@corp.example.com")
     assert "greets-mailbox-name" not in detections(tmp_path, text)
+
+
+NEWSLETTER_ARTICLES = """\
+From: Tech Weekly <news@techweekly.example.org>
+To: reader@corp.example.com
+Subject: This week: patching your media player
+Content-Type: text/plain; charset=utf-8
+
+Tired of junk piling up in your mailbox? Our filter guide is below.
+{filler}
+Tip: the FTP server should not accept a password sent in clear text.
+"""
+
+
+def test_lure_words_pages_apart_in_a_newsletter_ask_nothing(tmp_path: Path) -> None:
+    text = NEWSLETTER_ARTICLES.format(filler="An article about patches and updates. " * 60)
+    assert "lure-language" not in detections(tmp_path, text)
+
+
+def test_lure_words_in_one_paragraph_are_a_request(tmp_path: Path) -> None:
+    text = NEWSLETTER_ARTICLES.format(filler="").replace(
+        "Tip: the FTP server", "Confirm your password now or the FTP server"
+    )
+    assert "lure-language" in detections(tmp_path, text)
+
+
+def test_many_repeats_of_one_lure_word_stay_linear(tmp_path: Path) -> None:
+    import time
+
+    text = NEWSLETTER_ARTICLES.format(filler="password " * 2000)
+    started = time.monotonic()
+    detections(tmp_path, text)
+    assert time.monotonic() - started < 2.0
+
+
+QUOTA_NOTICE = """\
+From: Quota Warning <admin@agency.example.org>
+To: j.doe@corp.example.com
+Subject: j.doe@corp.example.com has reached the quota limit
+Content-Type: text/plain; charset=utf-8
+
+j.doe@corp.example.com, your mailbox is almost full. Update now to keep receiving mail:
+https://mail.storage-check.example.net/quota?u=j.doe@corp.example.com
+"""
+
+
+def test_a_message_that_opens_with_the_mailbox_address(tmp_path: Path) -> None:
+    found = detections(tmp_path, QUOTA_NOTICE)
+    assert found.get("greets-mailbox-name") == "medium", found
+    assert found.get("several-traits") == "high", found
+
+
+def test_a_footer_naming_the_subscriber_is_not_a_greeting(tmp_path: Path) -> None:
+    text = LEGIT.replace("reader@corp.example.com", "j.doe@corp.example.com") + (
+        "\nThis message was sent to: j.doe@corp.example.com\n"
+    )
+    assert "greets-mailbox-name" not in detections(tmp_path, text)
+
+
+def test_an_advert_linked_by_ip_address_in_a_message_that_asks_nothing(tmp_path: Path) -> None:
+    # No list headers: an older mailing that the bulk-mail allowance does not cover.
+    text = LEGIT.replace("List-Unsubscribe: <https://weekly.example.org/unsubscribe>\n", "")
+    text += "\nSponsor: notebooks on offer, http://192.0.2.15/go/weekly/4524.html\n"
+    assert detections(tmp_path, text).get("ip-link") == "low"
+
+
+def test_a_product_name_in_link_text_is_not_a_destination(tmp_path: Path) -> None:
+    html = LEGIT.replace("Content-Type: text/plain", "Content-Type: text/html") + (
+        '<p><a href="https://docs.weekly.example.org/odpnet">Data Provider for .NET (ODP.NET) '
+        'Beta</a></p><p><a href="https://login.other.example.net/">www.weekly.example.com</a></p>'
+    )
+    found = detections(tmp_path, html)
+    assert "anchor-mismatch" in found, found  # a host written as the whole link text counts
+    text = html.split('<p><a href="https://login')[0]
+    assert "anchor-mismatch" not in detections(tmp_path, text)

@@ -32,6 +32,8 @@ def routed(item: Record) -> RecordLogsource:
         ("Microsoft-Windows-Windows Defender/Operational", 1116, "windefend", set()),
         ("Microsoft-Windows-DNSServer/Audit", 541, "dns-server-audit", set()),
         ("Microsoft-Windows-DNSServer/Analytical", 256, "dns-server-analytic", set()),
+        ("DNS Server", 770, "dns-server", set()),
+        ("Microsoft-Windows-WinINet-Config/ProxyConfigChanged", 5600, "wininet-config", set()),
     ],
 )
 def test_windows_channels(channel: str, event_id: int, service: str, categories: set[str]) -> None:

@@ -28,6 +28,8 @@ MAX_SHOWN_CHARS = 160  # anchor text kept before a <url>
 LINK_TARGET = re.compile(r"<((?:https?|mailto|ftp):[^<>\s]{1,2048})>", re.IGNORECASE)
 BARE_URL = re.compile(r"(?<![<\w])(https?://[^\s<>\"']{1,2048})", re.IGNORECASE)
 _SHOWN_HOST = re.compile(r"(?:https?://)?((?:[a-z0-9-]{1,63}\.){1,10}[a-z]{2,24})\b", re.IGNORECASE)
+# What may stand around a host name that is the whole of a link's text: a path, brackets.
+_ALONE = re.compile(r"[\s(<\[\"']*(?:[/:?#]\S*)?[\s)>\]\"'.,;:!]*")
 _SHOWN_ADDRESS = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,10}")
 _URLS = re.compile(r"<[^<>\s]{1,2048}>|\b(?:https?|ftp|mailto):[^\s<>]{1,2048}", re.IGNORECASE)
 LINK = "T1566.002"
@@ -118,7 +120,14 @@ def shown_target(text: str) -> str:
     if address:
         return address.group(0).lower()
     host = _SHOWN_HOST.search(text)
-    return host.group(1).lower() if host else ""
+    if host is None:
+        return ""
+    # The reader takes the words for a destination only when they are written as one: with a
+    # scheme or "www.", or a host standing alone. In a phrase, "ODP.NET" or "Node.js" is the
+    # name of a product, not the place the link claims to go.
+    written = host.group(0).lower().startswith(("http", "www."))
+    alone = _ALONE.fullmatch(text[: host.start()] + text[host.end() :])
+    return host.group(1).lower() if written or alone else ""
 
 
 def raise_level(level: Severity, steps: int = 1) -> Severity:
@@ -133,23 +142,36 @@ _LURE_PATTERNS = tuple(
 
 
 def lure_finding(message: Message) -> Finding | None:
-    """Two or more distinct lure phrases in the subject, sender name or body: weak on its own."""
+    """Two or more distinct lure phrases that make one request: in the subject or sender name,
+    or close together in a body. Weak on its own."""
     places = [(message.subject, message.headers.get("subject"))]
     places += [(message.display_name, message.headers.get("from"))]
     # Link targets are left out: login.example.com in a URL is not the message asking anything.
     places += [(_URLS.sub(" ", b.raw[:MAX_SCAN_CHARS]), b) for b in message.bodies]
     terms: dict[str, tuple[str, str]] = {}
     records: list[Record] = []
+    in_headers = 0
+    together = False
     for text, record in places:
         if record is None or not text:
             continue
         before = len(terms)
+        spots: list[tuple[int, str]] = []
         for lang, kind, pattern in _LURE_PATTERNS:
             for match in pattern.finditer(text):
-                terms.setdefault(" ".join(match.group(0).lower().split()), (lang, kind))
+                term = " ".join(match.group(0).lower().split())
+                terms.setdefault(term, (lang, kind))
+                spots.append((match.start(), term))
+        if record.source == "email.header":
+            in_headers += len({term for _, term in spots})
+        else:
+            together = together or _close_together(spots)
         if len(terms) > before:
             records.append(record)
-    if len(terms) < 2:
+    # A request is made in one place: a newsletter that says "password" in one article and
+    # "mailbox" in another, pages apart, asks nothing. The subject and sender name frame the
+    # whole message, so a term there pairs with one anywhere.
+    if len(terms) < 2 or not (in_headers or together):
         return None
     kinds = sorted({kind for _, kind in terms.values()})
     languages = sorted({lang for lang, _ in terms.values()})
@@ -163,6 +185,22 @@ def lure_finding(message: Message) -> Finding | None:
         description="Words that push the reader to sign in, pay or act fast. Common in real "
         "notices too, so this only raises the weight of other signals.",
     )
+
+
+LURE_WINDOW = 600  # characters: a paragraph or two of text
+
+
+def _close_together(spots: list[tuple[int, str]]) -> bool:
+    """Two different lure terms within LURE_WINDOW characters of each other in one text."""
+    spots.sort()
+    # Only each term's latest position is kept, so a text of thousands of matches of a few
+    # terms is read in one pass.
+    last: dict[str, int] = {}
+    for start, term in spots:
+        if any(start - seen <= LURE_WINDOW for other, seen in last.items() if other != term):
+            return True
+        last[term] = start
+    return False
 
 
 def _is_credential(lure: Finding | None) -> bool:
@@ -242,6 +280,10 @@ def link_findings(
             level = "critical"
         elif kind != "tracking" and lured:
             level = raise_level(level)
+        elif kind == "ip-link":
+            # Ad servers and old mailing systems linked by address; a message that asks the
+            # reader for nothing gains nothing from hiding who runs the page.
+            level = "low"
         techniques = (LINK, "T1598") if credential and kind != "tracking" else (LINK,)
         if kind == "free-mail-mailto":
             techniques = ("T1598", "T1656")

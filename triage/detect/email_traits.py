@@ -423,6 +423,7 @@ def body_traits(message: Message, *, lured: bool, credential: bool) -> list[Find
             rf"(?<!\w){GREETING}[ \t]{{0,3}},?[ \t]{{1,3}}(?:{names})(?![\w.@-])", re.IGNORECASE
         )
         greeted = [b for b in message.bodies if names and greeting.search(b.raw[:MAX_SCAN_CHARS])]
+        greeted += _addressed_by_mailbox(message, addresses[0])
         if greeted:
             found.append(_finding(
                 "greets-mailbox-name", "Greets the reader by the mailbox address, not a name",
@@ -430,6 +431,17 @@ def body_traits(message: Message, *, lured: bool, credential: bool) -> list[Find
                 "Mass phishing knows only the address it sends to; real senders use a name.",
             ))  # fmt: skip
     return found
+
+
+def _addressed_by_mailbox(message: Message, address: str) -> list[Record]:
+    """The subject or a body line that opens by calling the reader by the full address
+    ("j.doe@corp.example, your mailbox is full"): the form of address of a mass mailing."""
+    opening = re.compile(
+        rf"(?:^|\n)[ \t]{{0,3}}{re.escape(address)}[ \t]{{0,3}}[,:!]", re.IGNORECASE
+    )
+    subject = message.headers.get("subject")
+    found = [subject] if subject is not None and message.subject.lower().startswith(address) else []
+    return found + [b for b in message.bodies if opening.search(b.raw[:MAX_SCAN_CHARS])]
 
 
 COMPOUND_MEDIUM = 2  # independent traits of medium level or above

@@ -51,6 +51,7 @@ WINDOWS_SERVICES: Mapping[str, str] = {
     "microsoft-windows-printservice/operational": "printservice-operational",
     "microsoft-windows-vhdmp-operational": "vhdmp",
     "microsoft-windows-vhdmp/operational": "vhdmp",
+    "microsoft-windows-wininet-config/proxyconfigchanged": "wininet-config",
 }
 
 # Sysmon EventID → Sigma categories (Windows and Sysmon for Linux share the numbering).

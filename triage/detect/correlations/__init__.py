@@ -13,6 +13,7 @@ from triage.detect.correlations.engine import (
 )
 from triage.detect.correlations.generic import generic_correlations
 from triage.detect.correlations.windows import windows_correlations
+from triage.detect.correlations.windows_tokens import token_correlations
 
 __all__ = [
     "Correlation",
@@ -27,4 +28,9 @@ __all__ = [
 
 def builtin_correlations() -> tuple[Correlation, ...]:
     """The correlations shipped with triage."""
-    return (*generic_correlations(), *windows_correlations(), *burst_correlations())
+    return (
+        *generic_correlations(),
+        *windows_correlations(),
+        *token_correlations(),
+        *burst_correlations(),
+    )

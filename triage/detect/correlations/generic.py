@@ -1,5 +1,8 @@
 """Correlations over logs of every platform but Windows Security: Windows logon failures in
-general, Linux authentication, web scans, Zeek and NetFlow beacons and port scans."""
+general, Linux authentication, web scans, Zeek and NetFlow beacons and port scans, and sweeps
+of a Windows host's named pipes over the network."""
+
+from datetime import timedelta
 
 from triage.detect.correlations.engine import (
     Correlation,
@@ -41,6 +44,11 @@ def generic_correlations() -> tuple[Correlation, ...]:
     flow = selection(
         {"product": "network", "service": "netflow"},
         {"sel": {"dst_ip|exists": True}, "condition": "sel"},
+    )
+    # Sysmon logs a pipe opened over SMB by a remote client as a connection by System.
+    remote_pipe = selection(
+        {"product": "windows", "category": "pipe_created"},
+        {"sel": {"EventID": 18, "Image": "System"}, "condition": "sel"},
     )
     return (
         Threshold(
@@ -154,5 +162,20 @@ def generic_correlations() -> tuple[Correlation, ...]:
             match=flow,
             count=25,
             distinct="dst_port",
+        ),
+        Threshold(
+            rule_id="triage-corr-remote-pipe-sweep",
+            title="Many named pipes of one host opened over the network within seconds",
+            level="medium",
+            techniques=("T1046",),
+            description="Five seconds or less saw remote clients open at least 10 distinct named "
+            "pipes of one host (Sysmon 18 by System): a sweep of its RPC services (lsass, srvsvc, "
+            "atsvc, epmapper...), not the few pipes a logon or an admin console opens.",
+            falsepositives=("Vulnerability scanners and inventory tools",),
+            group_by=("Computer",),
+            match=remote_pipe,
+            count=10,
+            distinct="PipeName",
+            window=timedelta(seconds=5),
         ),
     )

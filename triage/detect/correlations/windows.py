@@ -157,6 +157,27 @@ def _credential_sweeps() -> tuple[Correlation, ...]:
             falsepositives=("Portals or middleware that reach many back-end services for users",),
         ),
         Threshold(
+            rule_id="triage-corr-computer-ticket-sweep",
+            title="One account requested service tickets for many computers within a minute",
+            level="medium",
+            description="One minute or less saw one user account obtain service tickets (4769) "
+            "for at least 10 distinct computer accounts from one address: every host of the "
+            "domain contacted in turn, as BloodHound/SharpHound session and local-group "
+            "collection or a share or admin-access sweep does. (A user's logon reaches a "
+            "handful of servers, not ten in a minute.)",
+            group_by=("IpAddress", "TargetUserName"),
+            match=_security(
+                sel={"EventID": 4769, "Status": "0x0", "ServiceName|endswith": "$"},
+                # A computer's own tickets: TargetUserName is HOST$@REALM.
+                filter_machine={"TargetUserName|contains": "$@"},
+            ),
+            count=10,
+            distinct="ServiceName",
+            window=timedelta(minutes=1),
+            techniques=("T1087.002", "T1018"),
+            falsepositives=("Management consoles (Server Manager, SCCM) polling many servers",),
+        ),
+        Threshold(
             rule_id="triage-corr-sam-enumeration-burst",
             title="One account read many SAM objects",
             level="medium",
@@ -251,7 +272,7 @@ def _fan_outs() -> tuple[Correlation, ...]:
             count=3,
             distinct="Computer",
             window=hour,
-            techniques=("T1021.001",),
+            techniques=("T1021.001", "T1078"),
             falsepositives=rdp_false_positives,
         ),
         Threshold(
@@ -279,7 +300,7 @@ def _fan_outs() -> tuple[Correlation, ...]:
             count=3,
             distinct="Computer",
             window=hour,
-            techniques=("T1021.001",),
+            techniques=("T1021.001", "T1078"),
             falsepositives=rdp_false_positives,
         ),
         Threshold(
@@ -346,7 +367,8 @@ def _fan_outs() -> tuple[Correlation, ...]:
             ),
             count=5,
             distinct="Computer",
-            techniques=("T1021.002",),
+            # Trying C$ on host after host is also how share hunters find where they are admin.
+            techniques=("T1021.002", "T1135"),
             falsepositives=("Software deployment and backup servers",),
         ),
         Threshold(
