@@ -159,7 +159,7 @@ def test_many_ports_of_one_host_is_a_port_scan_in_zeek_and_flows() -> None:
 
 def test_many_pipes_opened_over_the_network_within_seconds_is_a_sweep() -> None:
     pipes = ["lsass", "srvsvc", "wkssvc", "atsvc", "epmapper", "eventlog", "ntsvcs", "browser"]
-    pipes += ["scerpc", "trkwks", "tapsrv", "InitShutdown"]
+    pipes += ["scerpc", "trkwks", "tapsrv", "InitShutdown", "ROUTER", "LSM_API_service"]
 
     def pipe(number: int, name: str, seconds: float, image: str = "System") -> Record:
         fields: dict[str, Scalar] = {"Channel": "Microsoft-Windows-Sysmon/Operational"}
@@ -172,7 +172,10 @@ def test_many_pipes_opened_over_the_network_within_seconds_is_a_sweep() -> None:
     logons = [pipe(n, pipes[n % 4], n * 0.1) for n in range(40)]
     local = [pipe(n, name, n * 0.1, image="C:\\Windows\\mmc.exe") for n, name in enumerate(pipes)]
     slow = [pipe(n, name, n * 2.0) for n, name in enumerate(pipes)]
-    for quiet in (logons, local, slow):
+    # Many clients logging on to a domain controller at once open its logon and policy pipes.
+    common = ["lsarpc", "lsass", "samr", "netlogon", "srvsvc", "wkssvc", "winreg", "spoolss"]
+    storm = [pipe(n, name, n * 0.1) for n, name in enumerate([*common, "atsvc", "epmapper"])]
+    for quiet in (logons, local, slow, storm):
         assert "triage-corr-remote-pipe-sweep" not in correlate(quiet)
 
 
@@ -508,8 +511,15 @@ def test_a_users_program_creating_a_system_process_is_token_theft() -> None:
     service = sec(1, 0, 4688, NewProcessId="0x105c", **{**user, "SubjectUserSid": "S-1-5-18"})
     child = sec(2, 2, 4688, ProcessId="0x105c", **user)
     late = sec(2, 3600, 4688, ProcessId="0x105c", **system)
-    for pair in ([service, shell], [tool, child], [tool, late]):
+    # A UAC elevation is created by SYSTEM for the asking program, with the user's own token.
+    elevated = sec(
+        2, 2, 4688, ProcessId="0x105c", TargetUserSid=user["SubjectUserSid"],
+        TokenElevationType="%%1937", **system,
+    )  # fmt: skip
+    for pair in ([service, shell], [tool, child], [tool, late], [tool, elevated]):
         assert rule_id not in correlate(pair)
+    as_system = sec(2, 2, 4688, ProcessId="0x105c", TargetUserSid="S-1-5-18", **system)
+    assert rule_id in correlate([tool, as_system])
 
 
 def _process(

@@ -17,6 +17,12 @@ BRUTE_FORCE = ("T1110",)
 BRUTE_FORCE_FALSE_POSITIVES = ("Users mistyping passwords", "Expired service-account credentials")
 
 
+LOGON_PIPES = [
+    "\\lsarpc", "\\lsass", "\\samr", "\\netlogon", "\\srvsvc", "\\wkssvc", "\\winreg",
+    "\\spoolss",
+]  # fmt: skip
+
+
 def generic_correlations() -> tuple[Correlation, ...]:
     failed_logon = selection(WINDOWS_SECURITY, {"sel": {"EventID": 4625}, "condition": "sel"})
     good_logon = selection(WINDOWS_SECURITY, {"sel": {"EventID": 4624}, "condition": "sel"})
@@ -48,7 +54,13 @@ def generic_correlations() -> tuple[Correlation, ...]:
     # Sysmon logs a pipe opened over SMB by a remote client as a connection by System.
     remote_pipe = selection(
         {"product": "windows", "category": "pipe_created"},
-        {"sel": {"EventID": 18, "Image": "System"}, "condition": "sel"},
+        {
+            "sel": {"EventID": 18, "Image": "System"},
+            # Every logon and Group Policy refresh opens these on a domain controller or file
+            # server; only the rest of a host's pipes tell a sweep from a busy morning.
+            "logon_pipes": {"PipeName|endswith": LOGON_PIPES},
+            "condition": "sel and not logon_pipes",
+        },
     )
     return (
         Threshold(
@@ -169,8 +181,9 @@ def generic_correlations() -> tuple[Correlation, ...]:
             level="medium",
             techniques=("T1046",),
             description="Five seconds or less saw remote clients open at least 10 distinct named "
-            "pipes of one host (Sysmon 18 by System): a sweep of its RPC services (lsass, srvsvc, "
-            "atsvc, epmapper...), not the few pipes a logon or an admin console opens.",
+            "pipes of one host (Sysmon 18 by System), not counting the pipes every logon and Group "
+            "Policy refresh opens (lsarpc, samr, netlogon, srvsvc...): a sweep of its RPC services "
+            "(atsvc, epmapper, eventlog, ntsvcs...).",
             falsepositives=("Vulnerability scanners and inventory tools",),
             group_by=("Computer",),
             match=remote_pipe,

@@ -21,7 +21,15 @@ def token_correlations() -> tuple[Correlation, ...]:
     )
     created_as_system = selection(
         WINDOWS_SECURITY,
-        {"sel": {"EventID": 4688, "SubjectUserSid": "S-1-5-18"}, "condition": "sel"},
+        {
+            "sel": {"EventID": 4688, "SubjectUserSid": "S-1-5-18"},
+            # A UAC elevation is also created by SYSTEM (the AppInfo service) on behalf of the
+            # asking program, but its new token is the user's: only a SYSTEM token (or the
+            # creator's own, logged as the null SID) is a borrowed one.
+            "target_named": {"TargetUserSid|exists": True},
+            "target_system": {"TargetUserSid": ["S-1-5-18", "S-1-0-0", "-"]},
+            "condition": "sel and not (target_named and not target_system)",
+        },
     )
     return (
         EventSequence(
