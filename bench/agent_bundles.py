@@ -34,9 +34,9 @@ sys.path.insert(0, str(REPO))
 
 from tests.agent.scripted import Body, Reply, ScriptedServer, completion  # noqa: E402
 from triage.knowledge.playbook import STEP_SECTIONS  # noqa: E402
+from triage.models.base import SEVERITY_ORDER, severity_rank  # noqa: E402
 
 MODEL = "scripted"  # the model name the runs and bundles carry: a script, not a model
-LEVELS = ("informational", "low", "medium", "high", "critical")
 _DATA = re.compile(r"<<(DATA-[0-9a-f]+)>>\n(.*)\n<</\1>>", re.DOTALL)
 _ROW = re.compile(r"\{[^{}]*\}")  # a detection row is flat: lists, no nested objects
 METRICS = (
@@ -88,7 +88,7 @@ def detection_rows(text: str) -> list[dict[str, Any]]:
                 rows.append(json.loads(match.group(0)))
             except ValueError:
                 continue
-    return [r for r in rows if isinstance(r, dict) and r.get("level") in LEVELS]
+    return [r for r in rows if isinstance(r, dict) and r.get("level") in SEVERITY_ORDER]
 
 
 def playbook_steps(text: str) -> list[str]:
@@ -110,7 +110,7 @@ def playbook_steps(text: str) -> list[str]:
 
 def playbook_query(rows: list[dict[str, Any]]) -> str:
     """What to search the playbooks for: the titles of the strongest detections."""
-    ranked = sorted(rows, key=lambda r: -LEVELS.index(r["level"]))
+    ranked = sorted(rows, key=lambda r: -severity_rank(r["level"]))
     query = " ".join(str(r.get("title", "")) for r in ranked[:3])
     return (query or "benign activity review and closure")[:300]
 
@@ -121,10 +121,10 @@ def verdict_from(rows: list[dict[str, Any]]) -> tuple[str, str, float, str]:
     only low or informational → undetermined; none → benign (the activity raised nothing)."""
     if not rows:
         return "benign_positive", "informational", 0.6, "no detection raised"
-    top = max(LEVELS.index(r["level"]) for r in rows)
-    if top >= LEVELS.index("high"):
-        return "true_positive", LEVELS[top], 0.85, "high-confidence detections"
-    if top == LEVELS.index("medium"):
+    top = max(severity_rank(r["level"]) for r in rows)
+    if top >= severity_rank("high"):
+        return "true_positive", SEVERITY_ORDER[top], 0.85, "high-confidence detections"
+    if top == severity_rank("medium"):
         return "true_positive", "medium", 0.6, "medium detections"
     return "undetermined", "low", 0.4, "only low-level detections"
 
@@ -133,7 +133,7 @@ def answer_from(results: dict[str, str]) -> str:
     """The draft: every claim cites the evidence ids the tools returned with it."""
     rows = detection_rows(results.get("list_detections", "[]"))
     classification, severity, confidence, determination = verdict_from(rows)
-    strong = [r for r in rows if LEVELS.index(r["level"]) >= LEVELS.index("medium")] or rows
+    strong = [r for r in rows if severity_rank(r["level"]) >= severity_rank("medium")] or rows
     cited = [r for r in strong if r.get("evidence_ids")][:5]
     seen = list(dict.fromkeys(e for r in cited for e in r["evidence_ids"]))[:6]
     techniques: dict[str, list[str]] = {}

@@ -68,19 +68,23 @@ def replay_settings(triage_home: Path, tmp_path_factory: pytest.TempPathFactory)
 def sample_bundles(
     replay_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Path]:
-    """sample name → its bundle, recorded with one set of dependencies for all."""
+    """sample name → its bundle, recorded with no network."""
+    with socket_guard() as guard:
+        bundles = record_samples(replay_settings, tmp_path_factory.mktemp("bundles"))
+    assert not guard.attempts, guard.attempts
+    return bundles
+
+
+def record_samples(settings: Settings, root: Path) -> dict[str, Path]:
+    """Every sample recorded as a bundle under root, with one set of dependencies for all."""
     from triage.replay.record import record_run
     from triage.wiring import build_deps
 
-    root = tmp_path_factory.mktemp("bundles")
+    deps = build_deps(settings)
     bundles = {}
-    with socket_guard() as guard:
-        deps = build_deps(replay_settings)
-        for case in CASES:
-            folder = root / case.name
-            record_run([str(case)], settings=replay_settings, folder=folder, deps=deps)
-            bundles[case.name] = folder
-    assert not guard.attempts, guard.attempts
+    for case in CASES:
+        record_run([str(case)], settings=settings, folder=root / case.name, deps=deps)
+        bundles[case.name] = root / case.name
     return bundles
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.replay.conftest import CASES, read_lines, socket_guard
+from tests.replay.conftest import CASES, read_lines, record_samples, socket_guard
 from triage.replay.bundle import LLM, open_bundle
 from triage.replay.diff import diff_reports
 from triage.replay.play import DepsCache, replay_bundle
@@ -21,21 +21,13 @@ bench = pytest.importorskip("bench.agent_bundles")
 def agent_bundles(
     replay_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Path]:
-    from triage.replay.record import record_run
-    from triage.wiring import build_deps
-
-    root = tmp_path_factory.mktemp("agent-samples")
-    bundles = {}
     started = time.monotonic()
     with bench.scripted_server(len(CASES)) as server, socket_guard() as guard:
         settings = replace(
             replay_settings, engine="agent", model=bench.MODEL, base_url=server.base_url,
             llm_retries=0, offline=True,
         )  # fmt: skip
-        deps = build_deps(settings)
-        for case in CASES:
-            record_run([str(case)], settings=settings, folder=root / case.name, deps=deps)
-            bundles[case.name] = root / case.name
+        bundles = record_samples(settings, tmp_path_factory.mktemp("agent-samples"))
     assert not guard.attempts, guard.attempts
     print(f"\nrecorded {len(bundles)} agent bundles in {time.monotonic() - started:.1f}s")
     return bundles
